@@ -1,0 +1,31 @@
+# make run: everything on a fresh machine. make test: the whole suite.
+PORT ?= 8000
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: run test lint install
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	DEBUG=$${DEBUG:-true} SITE_URL=$${SITE_URL:-http://localhost:$(PORT)} WEB_PORT=$(PORT) \
+	$(BIN)/python -m statuspage.devstack sh -c '\
+	  python manage.py migrate --no-input -v 0 && \
+	  python manage.py seed_demo && \
+	  python manage.py ensure_staff_user && \
+	  echo "Status page: $$SITE_URL/   (Ctrl-C stops everything)" && \
+	  exec honcho start -f Procfile.dev'
+
+test: $(STAMP)
+	DEVSTACK_QUIET=1 $(BIN)/python -m statuspage.devstack $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .

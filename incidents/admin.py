@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+
+from incidents import services
+from incidents.models import (
+    Component,
+    ComponentGroup,
+    Event,
+    Incident,
+    IncidentStatus,
+    IncidentUpdate,
+    Probe,
+)
+
+
+@admin.register(ComponentGroup)
+class ComponentGroupAdmin(admin.ModelAdmin):
+    list_display = ["name", "position"]
+
+
+@admin.register(Component)
+class ComponentAdmin(admin.ModelAdmin):
+    list_display = ["name", "group", "status", "position"]
+    list_filter = ["group", "status"]
+    # Status changes go through services so they are logged as events.
+    readonly_fields = ["status"]
+
+
+@admin.register(Probe)
+class ProbeAdmin(admin.ModelAdmin):
+    list_display = ["name", "component", "is_down", "last_result_at"]
+    readonly_fields = ["ping_uuid", "is_down", "consecutive_failures", "last_result_at"]
+
+
+class IncidentAddForm(forms.ModelForm):
+    message = forms.CharField(widget=forms.Textarea, help_text="The first public update.")
+
+    class Meta:
+        model = Incident
+        fields = ["name", "status", "impact", "components"]
+
+
+class IncidentChangeForm(forms.ModelForm):
+    update_status = forms.ChoiceField(
+        choices=[("", "(no new update)"), *IncidentStatus.choices], required=False
+    )
+    update_message = forms.CharField(widget=forms.Textarea, required=False)
+
+    class Meta:
+        model = Incident
+        fields = ["name", "impact", "components"]
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("update_status")) != bool(data.get("update_message", "").strip()):
+            raise forms.ValidationError("A new update needs both a status and a message.")
+        return data
+
+
+class IncidentUpdateInline(admin.TabularInline):
+    model = IncidentUpdate
+    fields = ["created_at", "status", "body"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    list_display = ["name", "status", "impact", "created_at"]
+    list_filter = ["status", "impact"]
+    filter_horizontal = ["components"]
+    inlines = [IncidentUpdateInline]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = IncidentChangeForm if obj else IncidentAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["name", "status", "impact", "components", "message"]
+        return ["name", "status", "impact", "components", "update_status", "update_message"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["status"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if not change:
+            services.open_incident(obj, data["message"], components=data["components"])
+            return
+        obj.save()
+        if data.get("update_status"):
+            services.post_update(obj, data["update_status"], data["update_message"].strip())
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ["kind", "created_at", "component", "incident"]
+    list_filter = ["kind"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,109 @@
+"""Strict parsing of probe result payloads: wrong types are errors, never coerced."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from incidents.services import Observation
+
+MAX_BATCH = 1000
+MAX_FUTURE_SKEW = timedelta(minutes=5)
+ALLOWED_KEYS = {"ok", "latency_ms", "location", "observed_at", "message"}
+
+
+class PayloadError(ValueError):
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("invalid payload")
+        self.errors = errors
+
+
+def parse_results(payload: Any, now: datetime | None = None) -> list[Observation]:
+    """Turn one result object, or a list of them, into observations."""
+    now = now or timezone.now()
+    if isinstance(payload, dict):
+        items, prefix = [payload], None
+    elif isinstance(payload, list):
+        if not payload:
+            raise PayloadError({"": "expected at least one result"})
+        if len(payload) > MAX_BATCH:
+            raise PayloadError({"": f"at most {MAX_BATCH} results per request"})
+        items, prefix = payload, True
+    else:
+        raise PayloadError({"": "expected a JSON object or a list of objects"})
+
+    observations, errors = [], {}
+    for index, item in enumerate(items):
+        where = f"{index}." if prefix else ""
+        try:
+            observations.append(_parse_one(item, now))
+        except PayloadError as exc:
+            errors.update({f"{where}{key}".rstrip("."): msg for key, msg in exc.errors.items()})
+    if errors:
+        raise PayloadError(errors)
+    return observations
+
+
+def _parse_one(item: Any, now: datetime) -> Observation:
+    if not isinstance(item, dict):
+        raise PayloadError({"": "expected a JSON object"})
+    errors: dict[str, str] = {}
+
+    ok = item.get("ok")
+    if not isinstance(ok, bool):
+        errors["ok"] = "required, true or false"
+
+    latency = item.get("latency_ms")
+    if latency is not None and (
+        isinstance(latency, bool)
+        or not isinstance(latency, int | float)
+        or not math.isfinite(latency)
+        or not 0 <= latency <= 3_600_000
+    ):
+        errors["latency_ms"] = "must be a number of milliseconds between 0 and 3600000"
+
+    location = item.get("location", "")
+    if not isinstance(location, str) or len(location) > 64:
+        errors["location"] = "must be a string of at most 64 characters"
+
+    message = item.get("message", "")
+    if not isinstance(message, str) or len(message) > 1000:
+        errors["message"] = "must be a string of at most 1000 characters"
+
+    observed_at = now
+    raw_time = item.get("observed_at")
+    if raw_time is not None:
+        observed_at = _parse_time(raw_time, now, errors)
+
+    if errors:
+        raise PayloadError(errors)
+    return Observation(
+        ok=ok,
+        observed_at=observed_at,
+        latency_ms=float(latency) if latency is not None else None,
+        location=location.strip(),
+        message=message.replace("\x00", ""),
+    )
+
+
+def _parse_time(raw: Any, now: datetime, errors: dict[str, str]) -> datetime:
+    parsed = None
+    if isinstance(raw, str) and len(raw) <= 40:
+        try:
+            parsed = parse_datetime(raw)
+        except ValueError:
+            parsed = None
+    if parsed is None:
+        errors["observed_at"] = "must be an ISO 8601 date and time"
+        return now
+    if timezone.is_naive(parsed):
+        parsed = parsed.replace(tzinfo=UTC)
+    if parsed > now + MAX_FUTURE_SKEW:
+        errors["observed_at"] = "is in the future"
+    elif parsed.year < 2000:
+        errors["observed_at"] = "is too far in the past"
+    return parsed

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import smtplib
+
+from anymail.exceptions import AnymailError, AnymailRecipientsRefused
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+
+from notifications.channels.base import DeliveryError
+
+
+def send_email(
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    *,
+    message_id: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> str:
+    """Send one email through django.core.mail; return its Message-ID."""
+    headers = dict(headers or {})
+    if message_id:
+        headers["Message-ID"] = message_id
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()),
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+        headers=headers,
+    )
+    if html:
+        message.attach_alternative(html, "text/html")
+    try:
+        message.send()
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        raise DeliveryError(f"recipient refused: {codes}", permanent=all(c >= 500 for c in codes)) from exc
+    except AnymailRecipientsRefused as exc:
+        raise DeliveryError(f"recipient refused by the ESP: {exc}", permanent=True) from exc
+    except (AnymailError, smtplib.SMTPException, OSError) as exc:
+        raise DeliveryError(f"email not accepted: {exc}", permanent=False) from exc
+    return message.extra_headers.get("Message-ID", "")

@@ -1,0 +1,65 @@
+"""Turn one event into deliveries, walking subscribers in keyset-paginated chunks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from incidents.models import Event
+from notifications.models import Delivery, DeliveryStatus, FanOut, Subscriber
+
+CONFIRMED = Q(email_confirmed_at__isnull=False) | Q(phone_confirmed_at__isnull=False)
+
+
+def fan_out(event_id: int, enqueue: Callable[[list[int]], None]) -> int:
+    """Create this event's deliveries chunk by chunk; resume from the saved cursor.
+
+    `enqueue` receives each chunk's queued delivery ids after that chunk commits.
+    Returns the number of deliveries created by this call.
+    """
+    event = Event.objects.filter(pk=event_id).first()
+    if event is None:
+        return 0
+    fanout, _ = FanOut.objects.get_or_create(event=event)
+    created = 0
+    while True:
+        with transaction.atomic():
+            # One fan-out per event at a time, even if its task is delivered twice.
+            fanout = FanOut.objects.select_for_update().get(pk=fanout.pk)
+            if fanout.finished_at:
+                return created
+            chunk = list(
+                Subscriber.objects.filter(CONFIRMED, pk__gt=fanout.cursor)
+                .order_by("pk")
+                .only("pk", "email", "phone", "email_confirmed_at", "phone_confirmed_at", "event_kinds")[
+                    : settings.FANOUT_CHUNK_SIZE
+                ]
+            )
+            if not chunk:
+                fanout.finished_at = timezone.now()
+                fanout.save(update_fields=["finished_at"])
+                return created
+            rows = [
+                Delivery(event=event, subscriber=subscriber, channel=channel)
+                for subscriber in chunk
+                if event.kind in subscriber.event_kinds
+                for channel in subscriber.confirmed_channels()
+            ]
+            Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+            created += len(rows)
+            queued = list(
+                Delivery.objects.filter(
+                    event=event,
+                    subscriber_id__in=[s.pk for s in chunk],
+                    status=DeliveryStatus.QUEUED,
+                ).values_list("pk", flat=True)
+            )
+            fanout.cursor = chunk[-1].pk
+            fanout.save(update_fields=["cursor"])
+            if queued:
+                transaction.on_commit(partial(enqueue, queued))

@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from incidents.models import Event, EventKind
+
+# What a new subscriber hears about until they choose otherwise.
+DEFAULT_EVENT_KINDS = [
+    EventKind.INCIDENT_CREATED,
+    EventKind.INCIDENT_UPDATED,
+    EventKind.INCIDENT_RESOLVED,
+    EventKind.MAINTENANCE_SCHEDULED,
+    EventKind.MAINTENANCE_STARTED,
+    EventKind.MAINTENANCE_COMPLETED,
+]
+
+
+def default_event_kinds() -> list[str]:
+    return [str(kind) for kind in DEFAULT_EVENT_KINDS]
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "SMS"
+
+
+class Subscriber(models.Model):
+    """One person; an email address, a phone number (E.164), or both."""
+
+    email = models.EmailField(null=True, blank=True, unique=True)
+    phone = models.CharField(max_length=20, null=True, blank=True, unique=True)
+    email_confirmed_at = models.DateTimeField(null=True, blank=True)
+    phone_confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Hash of the pending SMS code, when it was sent, and failed tries since.
+    phone_code_hash = models.CharField(max_length=128, blank=True)
+    phone_code_sent_at = models.DateTimeField(null=True, blank=True)
+    phone_code_tries = models.PositiveSmallIntegerField(default=0)
+    event_kinds = models.JSONField(default=default_event_kinds)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(email__isnull=False) | Q(phone__isnull=False),
+                name="subscriber_has_address",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["id"], name="subscriber_email_ok", condition=Q(email_confirmed_at__isnull=False)
+            ),
+            models.Index(
+                fields=["id"], name="subscriber_phone_ok", condition=Q(phone_confirmed_at__isnull=False)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email or self.phone or f"subscriber {self.pk}"
+
+    def confirmed_channels(self) -> list[str]:
+        channels = []
+        if self.email and self.email_confirmed_at:
+            channels.append(Channel.EMAIL)
+        if self.phone and self.phone_confirmed_at:
+            channels.append(Channel.SMS)
+        return channels
+
+
+class FanOut(models.Model):
+    """Progress of one event's fan-out; the cursor makes it resumable."""
+
+    event = models.OneToOneField(Event, on_delete=models.CASCADE, related_name="fanout")
+    cursor = models.BigIntegerField(default=0)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class Delivery(models.Model):
+    """One message for one subscriber by one channel about one event."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    provider_id = models.CharField(max_length=100, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "subscriber", "channel"], name="delivery_once_per_channel"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["updated_at"],
+                name="delivery_unfinished",
+                condition=Q(status__in=["queued", "sending"]),
+            )
+        ]

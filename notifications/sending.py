@@ -1,0 +1,82 @@
+"""Send one delivery: claim it atomically, send once, record the outcome on the row."""
+
+from __future__ import annotations
+
+import logging
+from enum import Enum
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+
+from notifications.channels.base import DeliveryError
+from notifications.channels.email import send_email
+from notifications.channels.sms import send_sms
+from notifications.models import Channel, Delivery, DeliveryStatus
+from notifications.rendering import event_context, render_email, render_sms, template_for
+
+logger = logging.getLogger(__name__)
+
+
+class Outcome(Enum):
+    SENT = "sent"
+    RETRY = "retry"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # someone else holds or finished it
+
+
+def send_delivery(delivery_id: int) -> Outcome:
+    claimed = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.QUEUED).update(
+        status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, updated_at=timezone.now()
+    )
+    if claimed != 1:
+        return Outcome.SKIPPED
+    delivery = Delivery.objects.select_related(
+        "subscriber", "event__incident", "event__incident_update", "event__component"
+    ).get(pk=delivery_id)
+    try:
+        provider_id = _send(delivery)
+    except DeliveryError as exc:
+        return _record_failure(delivery, exc)
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.SENT,
+        provider_id=provider_id[:100],
+        error="",
+        sent_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    return Outcome.SENT
+
+
+def message_id_for(delivery: Delivery) -> str:
+    """The same Message-ID on every attempt, so a resend is recognisable as one."""
+    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"<delivery-{delivery.pk}.event-{delivery.event_id}@{domain}>"
+
+
+def _send(delivery: Delivery) -> str:
+    event = delivery.event
+    context = event_context(event)
+    name = template_for(event)
+    subscriber = delivery.subscriber
+    if delivery.channel == Channel.EMAIL:
+        content = render_email(name, context)
+        return send_email(
+            subscriber.email,
+            content.subject,
+            content.text,
+            content.html,
+            message_id=message_id_for(delivery),
+        )
+    return send_sms(subscriber.phone, render_sms(name, context), link=context["link"])
+
+
+def _record_failure(delivery: Delivery, exc: DeliveryError) -> Outcome:
+    retry = not exc.permanent and delivery.attempts < settings.NOTIFY_MAX_ATTEMPTS
+    status = DeliveryStatus.QUEUED if retry else DeliveryStatus.FAILED
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=status, error=str(exc)[:500], updated_at=timezone.now()
+    )
+    logger.warning("delivery %s %s: %s", delivery.pk, "will retry" if retry else "failed", exc)
+    return Outcome.RETRY if retry else Outcome.FAILED

@@ -1,0 +1,81 @@
+"""SMS backends, chosen by settings.SMS_BACKEND; the only module that imports Twilio."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from notifications.channels.base import DeliveryError
+
+logger = logging.getLogger(__name__)
+
+# Twilio errors that will never succeed for this number: invalid number,
+# opted out (STOP), not a mobile number.
+PERMANENT_TWILIO_CODES = {21211, 21610, 21614, 21408, 21612}
+
+
+class BaseBackend:
+    def send(self, to: str, body: str) -> str:
+        """Send one message and return the provider's id for it."""
+        raise NotImplementedError
+
+
+class ConsoleBackend(BaseBackend):
+    """Print messages to the log; the default with no provider configured."""
+
+    _ids = itertools.count(1)
+
+    def send(self, to: str, body: str) -> str:
+        message_id = f"console-{next(self._ids)}"
+        logger.warning("SMS to %s (%s):\n%s", to, message_id, body)
+        return message_id
+
+
+@dataclass
+class SentSms:
+    to: str
+    body: str
+
+
+outbox: list[SentSms] = []
+
+
+class LocmemBackend(BaseBackend):
+    """Keep messages in notifications.sms_backends.outbox, for tests."""
+
+    def send(self, to: str, body: str) -> str:
+        outbox.append(SentSms(to=to, body=body))
+        return f"locmem-{len(outbox)}"
+
+
+class TwilioBackend(BaseBackend):
+    def __init__(self) -> None:
+        from twilio.rest import Client
+
+        self.client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
+        if settings.TWILIO_API_BASE_URL:
+            self.client.api.base_url = settings.TWILIO_API_BASE_URL.rstrip("/")
+
+    def send(self, to: str, body: str) -> str:
+        from twilio.base.exceptions import TwilioException, TwilioRestException
+
+        try:
+            message = self.client.messages.create(to=to, from_=settings.TWILIO_FROM_NUMBER, body=body)
+        except TwilioRestException as exc:
+            permanent = exc.code in PERMANENT_TWILIO_CODES or (
+                exc.status in (400, 401, 403, 404) and exc.code not in (None, 20429)
+            )
+            raise DeliveryError(
+                f"Twilio {exc.status} code {exc.code}: {exc.msg}", permanent=permanent
+            ) from exc
+        except (TwilioException, OSError) as exc:
+            raise DeliveryError(f"Twilio unreachable: {exc}", permanent=False) from exc
+        return message.sid
+
+
+def get_backend() -> BaseBackend:
+    return import_string(settings.SMS_BACKEND)()

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from notifications import views
+
+urlpatterns = [
+    path("subscribe/", views.subscribe, name="subscribe"),
+    path("subscribe/check-email/", views.check_email, name="subscribe-check-email"),
+    path("subscribe/confirm/<str:token>/", views.confirm_email, name="subscribe-confirm-email"),
+    path("subscribe/verify/<str:token>/", views.verify_phone, name="subscribe-verify-phone"),
+]

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "Status page administration"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("notifications.urls")),
+    path("", include("incidents.urls")),
+]

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from incidents.models import Component, ComponentGroup, Probe
+from notifications import sms_backends
+
+
+@pytest.fixture(autouse=True)
+def sms_outbox(settings):
+    """Tests send SMS into an in-memory outbox unless they choose another backend."""
+    settings.SMS_BACKEND = "notifications.sms_backends.LocmemBackend"
+    sms_backends.outbox.clear()
+    yield sms_backends.outbox
+    sms_backends.outbox.clear()
+
+
+@pytest.fixture
+def group(db) -> ComponentGroup:
+    return ComponentGroup.objects.create(name="Message queue", position=1)
+
+
+@pytest.fixture
+def component(group) -> Component:
+    return Component.objects.create(name="Message queue eu-west", group=group, position=1)
+
+
+@pytest.fixture
+def probe(component) -> Probe:
+    return Probe.objects.create(component=component, name="push")
+
+
+@pytest.fixture
+def staff_client(client, db):
+    user = get_user_model().objects.create_superuser("ops", "ops@example.com", "pw-for-tests-only")
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def smtp_server():
+    from tests.fakes.smtp_server import SmtpServer
+
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def twilio_server():
+    from tests.fakes.twilio_server import FakeTwilio
+
+    server = FakeTwilio().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def delivery_worker(transactional_db, smtp_server, twilio_server, tmp_path, settings):
+    """A real Celery worker sending to the loopback SMTP and Twilio-compatible servers."""
+    from tests.fakes.worker import Worker, purge_queue
+
+    settings.SITE_URL = "http://status.example.test"
+    purge_queue()
+    worker = Worker(
+        tmp_path / "worker.log",
+        env={
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(smtp_server.port),
+            "DEFAULT_FROM_EMAIL": "status@example.test",
+            "SMS_BACKEND": "notifications.sms_backends.TwilioBackend",
+            "TWILIO_ACCOUNT_SID": twilio_server.account_sid,
+            "TWILIO_AUTH_TOKEN": twilio_server.auth_token,
+            "TWILIO_FROM_NUMBER": "+15005550006",
+            "TWILIO_API_BASE_URL": twilio_server.base_url,
+            "SITE_URL": settings.SITE_URL,
+        },
+    ).start()
+    yield worker
+    worker.stop()
+    print(worker.log()[-4000:])
