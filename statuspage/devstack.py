@@ -45,6 +45,8 @@ def embedded_redis():
             workdir,
         ],
         stdout=subprocess.DEVNULL,
+        # Own session: the terminal's Ctrl-C must not stop Redis before the workers.
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 10
