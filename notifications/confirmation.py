@@ -72,7 +72,10 @@ def send_phone_code(subscriber_id: int) -> None:
     subscriber.phone_code_sent_at = timezone.now()
     subscriber.phone_code_tries = 0
     subscriber.save(update_fields=["phone_code_hash", "phone_code_sent_at", "phone_code_tries"])
-    send_sms(subscriber.phone, render_sms("phone_code", {"code": code}))
+    send_sms(
+        subscriber.phone,
+        render_sms("phone_code", {"code": code, "minutes": settings.SMS_CODE_MAX_AGE_SECONDS // 60}),
+    )
 
 
 def verify_phone_code(subscriber: Subscriber, code: str) -> str | None:

@@ -20,7 +20,7 @@ def fan_out(event_id: int, enqueue: Callable[[list[int]], None]) -> int:
     """Create this event's deliveries chunk by chunk; resume from the saved cursor.
 
     `enqueue` receives each chunk's queued delivery ids after that chunk commits.
-    Returns the number of deliveries created by this call.
+    Returns the number of deliveries this call asked for (replays may find them made).
     """
     event = Event.objects.filter(pk=event_id).first()
     if event is None:
@@ -36,9 +36,16 @@ def fan_out(event_id: int, enqueue: Callable[[list[int]], None]) -> int:
             chunk = list(
                 Subscriber.objects.filter(CONFIRMED, pk__gt=fanout.cursor)
                 .order_by("pk")
-                .only("pk", "email", "phone", "email_confirmed_at", "phone_confirmed_at", "event_kinds")[
-                    : settings.FANOUT_CHUNK_SIZE
-                ]
+                .only(
+                    "pk",
+                    "email",
+                    "phone",
+                    "email_confirmed_at",
+                    "phone_confirmed_at",
+                    "email_suppressed_at",
+                    "phone_suppressed_at",
+                    "event_kinds",
+                )[: settings.FANOUT_CHUNK_SIZE]
             )
             if not chunk:
                 fanout.finished_at = timezone.now()

@@ -11,7 +11,7 @@ class SubscribeForm(forms.Form):
         required=False,
         max_length=32,
         label="Mobile number for SMS",
-        help_text="International format, e.g. +44 7700 900123.",
+        help_text="International format, e.g. +44 7911 123456.",
     )
 
     def clean_email(self) -> str | None:
@@ -25,7 +25,7 @@ class SubscribeForm(forms.Form):
         try:
             number = phonenumbers.parse(raw, settings.SMS_DEFAULT_REGION)
         except phonenumbers.NumberParseException:
-            raise forms.ValidationError("Enter a phone number, e.g. +44 7700 900123.") from None
+            raise forms.ValidationError("Enter a phone number, e.g. +44 7911 123456.") from None
         if not phonenumbers.is_valid_number(number):
             raise forms.ValidationError("That is not a valid phone number.")
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -36,6 +36,9 @@ class Subscriber(models.Model):
     phone_code_hash = models.CharField(max_length=128, blank=True)
     phone_code_sent_at = models.DateTimeField(null=True, blank=True)
     phone_code_tries = models.PositiveSmallIntegerField(default=0)
+    # Set when a provider says the address will never work (invalid, opted out, bounced).
+    email_suppressed_at = models.DateTimeField(null=True, blank=True)
+    phone_suppressed_at = models.DateTimeField(null=True, blank=True)
     event_kinds = models.JSONField(default=default_event_kinds)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -60,9 +63,9 @@ class Subscriber(models.Model):
 
     def confirmed_channels(self) -> list[str]:
         channels = []
-        if self.email and self.email_confirmed_at:
+        if self.email and self.email_confirmed_at and not self.email_suppressed_at:
             channels.append(Channel.EMAIL)
-        if self.phone and self.phone_confirmed_at:
+        if self.phone and self.phone_confirmed_at and not self.phone_suppressed_at:
             channels.append(Channel.SMS)
         return channels
 

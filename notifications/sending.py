@@ -13,7 +13,7 @@ from django.utils import timezone
 from notifications.channels.base import DeliveryError
 from notifications.channels.email import send_email
 from notifications.channels.sms import send_sms
-from notifications.models import Channel, Delivery, DeliveryStatus
+from notifications.models import Channel, Delivery, DeliveryStatus, Subscriber
 from notifications.rendering import event_context, render_email, render_sms, template_for
 
 logger = logging.getLogger(__name__)
@@ -78,5 +78,8 @@ def _record_failure(delivery: Delivery, exc: DeliveryError) -> Outcome:
     Delivery.objects.filter(pk=delivery.pk).update(
         status=status, error=str(exc)[:500], updated_at=timezone.now()
     )
+    if exc.permanent:
+        field = "email_suppressed_at" if delivery.channel == Channel.EMAIL else "phone_suppressed_at"
+        Subscriber.objects.filter(pk=delivery.subscriber_id).update(**{field: timezone.now()})
     logger.warning("delivery %s %s: %s", delivery.pk, "will retry" if retry else "failed", exc)
     return Outcome.RETRY if retry else Outcome.FAILED
