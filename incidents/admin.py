@@ -11,7 +11,9 @@ from incidents.models import (
     Incident,
     IncidentStatus,
     IncidentUpdate,
+    Integration,
     Probe,
+    ProbeLocationState,
 )
 
 
@@ -28,10 +30,33 @@ class ComponentAdmin(admin.ModelAdmin):
     readonly_fields = ["status"]
 
 
+class ProbeLocationInline(admin.TabularInline):
+    model = ProbeLocationState
+    fields = ["location", "is_down", "is_slow", "consecutive_failures", "last_result_at", "last_message"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Probe)
 class ProbeAdmin(admin.ModelAdmin):
-    list_display = ["name", "component", "is_down", "last_result_at"]
-    readonly_fields = ["ping_uuid", "is_down", "consecutive_failures", "last_result_at"]
+    list_display = ["name", "component", "kind", "interval_seconds", "is_active", "last_result_at"]
+    list_filter = ["kind", "is_active"]
+    readonly_fields = ["ping_uuid", "last_result_at", "next_run_at"]
+    inlines = [ProbeLocationInline]
+
+    def save_model(self, request, obj, form, change):
+        if not change or {"kind", "interval_seconds", "is_active"} & set(form.changed_data):
+            obj.next_run_at = None  # scheduled afresh by the next dispatch
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Integration)
+class IntegrationAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "created_at"]
 
 
 class IncidentAddForm(forms.ModelForm):
@@ -72,8 +97,9 @@ class IncidentUpdateInline(admin.TabularInline):
 
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):
-    list_display = ["name", "status", "impact", "created_at"]
-    list_filter = ["status", "impact"]
+    list_display = ["name", "status", "impact", "is_published", "auto_created", "created_at"]
+    list_filter = ["status", "impact", "is_published", "auto_created"]
+    actions = ["publish"]
     filter_horizontal = ["components"]
     inlines = [IncidentUpdateInline]
 
@@ -97,6 +123,11 @@ class IncidentAdmin(admin.ModelAdmin):
         obj.save()
         if data.get("update_status"):
             services.post_update(obj, data["update_status"], data["update_message"].strip())
+
+    @admin.action(description="Publish selected drafts and notify subscribers")
+    def publish(self, request, queryset):
+        published = sum(services.publish_incident(incident) for incident in queryset)
+        self.message_user(request, f"Published {published} incident(s).")
 
 
 @admin.register(Event)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -61,18 +60,17 @@ def _parse_one(item: Any, now: datetime) -> Observation:
     if latency is not None and (
         isinstance(latency, bool)
         or not isinstance(latency, int | float)
-        or not math.isfinite(latency)
-        or not 0 <= latency <= 3_600_000
+        or not 0 <= latency <= 3_600_000  # also rejects NaN, infinities and huge integers
     ):
         errors["latency_ms"] = "must be a number of milliseconds between 0 and 3600000"
 
     location = item.get("location", "")
-    if not isinstance(location, str) or len(location) > 64:
-        errors["location"] = "must be a string of at most 64 characters"
+    if not _is_text(location, 64):
+        errors["location"] = "must be text (no NUL) of at most 64 characters"
 
     message = item.get("message", "")
-    if not isinstance(message, str) or len(message) > 1000:
-        errors["message"] = "must be a string of at most 1000 characters"
+    if not _is_text(message, 1000):
+        errors["message"] = "must be text (no NUL) of at most 1000 characters"
 
     observed_at = now
     raw_time = item.get("observed_at")
@@ -86,8 +84,19 @@ def _parse_one(item: Any, now: datetime) -> Observation:
         observed_at=observed_at,
         latency_ms=float(latency) if latency is not None else None,
         location=location.strip(),
-        message=message.replace("\x00", ""),
+        message=message,
     )
+
+
+def _is_text(value: Any, max_length: int) -> bool:
+    """A string the database can store: bounded, and encodable (no lone surrogates)."""
+    if not isinstance(value, str) or len(value) > max_length or "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _parse_time(raw: Any, now: datetime, errors: dict[str, str]) -> datetime:

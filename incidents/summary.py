@@ -62,11 +62,11 @@ def worst_status(statuses) -> str:
 
 def unresolved_incidents() -> list[Incident]:
     return list(
-        Incident.objects.filter(status__in=UNRESOLVED_STATUSES)
+        Incident.objects.filter(status__in=UNRESOLVED_STATUSES, is_published=True)
         .order_by("-created_at")
         .prefetch_related(
             Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-created_at", "-id")),
-            Prefetch("components", queryset=Component.objects.only("id", "name", "status")),
+            "components",
         )
     )
 

@@ -126,7 +126,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.sweep",
         "schedule": env_int("SWEEP_INTERVAL_SECONDS", 60, minimum=5),
     },
+    "dispatch-due-probes": {"task": "incidents.tasks.dispatch_due_probes", "schedule": 5.0},
+    "check-heartbeats": {"task": "incidents.tasks.check_heartbeats", "schedule": 15.0},
+    "tick-uptime": {"task": "incidents.tasks.tick_uptime", "schedule": 60.0},
+    "prune-results": {"task": "incidents.tasks.prune_results", "schedule": 3600.0},
 }
+
+# --- Probes: this worker's location, and every location that runs active probes.
+# A worker consumes the queue "probes.<PROBE_LOCATION>" besides the default one.
+PROBE_LOCATION = env_str("PROBE_LOCATION", "local")
+PROBE_LOCATIONS = env_list("PROBE_LOCATIONS", [PROBE_LOCATION])
+RESULTS_RETENTION_DAYS = env_int("RESULTS_RETENTION_DAYS", 30, minimum=1)
 
 # --- Email: Anymail ESP, SMTP, or the console (the default with no settings).
 EMAIL_HOST = env_str("EMAIL_HOST")

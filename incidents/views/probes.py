@@ -1,9 +1,6 @@
-"""Probe webhooks: authenticated by the probe's own secret, strict about payloads."""
+"""The push probe results webhook: authenticated by the probe's own secret, strict about payloads."""
 
 from __future__ import annotations
-
-import hmac
-import json
 
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -12,17 +9,14 @@ from django.views.decorators.http import require_POST
 from incidents import services
 from incidents.models import Probe
 from incidents.probe_payload import PayloadError, parse_results
-
-MAX_BODY_BYTES = 512 * 1024
-
-
-def _error(status: int, message: str, **extra) -> JsonResponse:
-    return JsonResponse({"error": message, **extra}, status=status)
-
-
-def _bearer_token(request: HttpRequest) -> str:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else ""
+from incidents.views.webhook_helpers import (
+    BodyError,
+    bearer_token,
+    json_error,
+    read_json,
+    secret_matches,
+    unauthorized,
+)
 
 
 @csrf_exempt
@@ -30,22 +24,15 @@ def _bearer_token(request: HttpRequest) -> str:
 def probe_results(request: HttpRequest, probe_id: int) -> JsonResponse:
     """Accept one result or a batch for a push probe."""
     probe = Probe.objects.filter(pk=probe_id).only("id", "secret").first()
-    token = _bearer_token(request)
     if probe is None:
-        return _error(404, f"no probe with id {probe_id}")
-    if not token or not hmac.compare_digest(token.encode(), probe.secret.encode()):
-        response = _error(401, "missing or wrong secret: send 'Authorization: Bearer <secret>'")
-        response["WWW-Authenticate"] = 'Bearer realm="probes"'
-        return response
-    if len(request.body) > MAX_BODY_BYTES:
-        return _error(413, f"body larger than {MAX_BODY_BYTES} bytes")
+        return json_error(404, f"no probe with id {probe_id}")
+    if not secret_matches(bearer_token(request), probe.secret):
+        return unauthorized("probes")
     try:
-        payload = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        return _error(400, "body is not valid JSON")
-    try:
-        observations = parse_results(payload)
+        observations = parse_results(read_json(request))
+    except BodyError as exc:
+        return exc.response
     except PayloadError as exc:
-        return _error(400, "invalid result", fields=exc.errors)
+        return json_error(400, "invalid result", fields=exc.errors)
     rows = services.record_results(probe.pk, observations)
     return JsonResponse({"stored": len(rows)}, status=201)

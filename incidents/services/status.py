@@ -1,0 +1,206 @@
+"""Component status: results in, confirmed status out, every change as a period and an event."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from incidents import evaluation, uptime
+from incidents.models import (
+    Component,
+    ComponentStatus,
+    EventKind,
+    ExternalAlert,
+    Probe,
+    ProbeKind,
+    ProbeLocationState,
+    ProbeResult,
+    StatusPeriod,
+    UptimeDay,
+)
+from incidents.services.events import record_event
+from incidents.services.incidents import open_auto_incident
+
+DEFAULT_LOCATION = "default"
+# Rollups are brought up to date on a result at most this often (and every minute by beat).
+CREDIT_EVERY = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Observation:
+    ok: bool
+    observed_at: datetime
+    latency_ms: float | None = None
+    location: str = ""
+    message: str = ""
+
+
+def thresholds(probe: Probe) -> evaluation.Thresholds:
+    # A missed heartbeat is already a confirmed absence: one is enough.
+    failures = 1 if probe.kind == ProbeKind.HEARTBEAT else probe.failure_threshold
+    return evaluation.Thresholds(
+        failures=failures,
+        successes=probe.success_threshold,
+        degraded_latency_ms=probe.degraded_latency_ms,
+    )
+
+
+@transaction.atomic
+def record_results(probe_id: int, observations: Sequence[Observation]) -> list[ProbeResult]:
+    """Store a probe's results, advance each location's counters, and re-evaluate the component."""
+    # Row lock: concurrent pushes for one probe must see each other's counters.
+    probe = Probe.objects.select_for_update().get(pk=probe_id)
+    # Credit the time before these results first, so a gap in reporting counts as no data.
+    component = Component.objects.select_for_update().get(pk=probe.component_id)
+    now = timezone.now()
+    if component.accounted_until is None or now - component.accounted_until > CREDIT_EVERY:
+        credit_uptime(component, now)
+    ordered = sorted(observations, key=lambda o: o.observed_at)
+    rows = ProbeResult.objects.bulk_create(
+        [
+            ProbeResult(
+                probe=probe,
+                ok=o.ok,
+                latency_ms=o.latency_ms,
+                location=o.location or DEFAULT_LOCATION,
+                observed_at=o.observed_at,
+                message=o.message,
+            )
+            for o in ordered
+        ]
+    )
+    locations = {o.location or DEFAULT_LOCATION for o in ordered}
+    states = {
+        s.location: s for s in ProbeLocationState.objects.filter(probe=probe, location__in=locations)
+    }
+    rules = thresholds(probe)
+    for o in ordered:
+        location = o.location or DEFAULT_LOCATION
+        state = states.get(location)
+        if state is None:
+            state = states[location] = ProbeLocationState(
+                probe=probe, location=location, last_result_at=o.observed_at
+            )
+        counters = evaluation.LocationCounters(
+            state.consecutive_failures, state.consecutive_successes, state.is_down, state.is_slow
+        )
+        evaluation.apply_result(counters, o.ok, o.latency_ms, rules)
+        flipped = (counters.is_down, counters.is_slow) != (state.is_down, state.is_slow)
+        state.consecutive_failures = counters.consecutive_failures
+        state.consecutive_successes = counters.consecutive_successes
+        state.is_down, state.is_slow = counters.is_down, counters.is_slow
+        # A late result from the past never overwrites a newer one's latency or message.
+        if o.observed_at >= state.last_result_at:
+            state.last_result_at = o.observed_at
+            state.last_latency_ms = o.latency_ms
+            state.last_message = o.message
+        if flipped:
+            # Evaluate at every flip, so an outage confirmed and recovered in one batch is recorded.
+            state.save()
+            evaluate_component(probe.component_id)
+    for state in states.values():
+        state.save()
+    if ordered:
+        latest = ordered[-1].observed_at
+        if probe.last_result_at is None or latest > probe.last_result_at:
+            Probe.objects.filter(pk=probe.pk).update(last_result_at=latest)
+    return rows
+
+
+def evaluate_component(component_id: int, now: datetime | None = None) -> str:
+    """Set a component's status from its probes and firing alerts; maintenance overrides both."""
+    now = now or timezone.now()
+    component = Component.objects.select_for_update().get(pk=component_id)
+    if component.in_maintenance:
+        status = ComponentStatus.MAINTENANCE
+    else:
+        status = evaluation.worst([*_probe_statuses(component), *_alert_statuses(component)])
+    set_component_status(component, status, now=now, automatic=True)
+    return status
+
+
+def _probe_statuses(component: Component) -> list[str]:
+    states: dict[int, list] = defaultdict(list)
+    quorum = dict(component.probes.filter(is_active=True).values_list("pk", "quorum"))
+    for s in ProbeLocationState.objects.filter(probe_id__in=list(quorum)):
+        states[s.probe_id].append(s)
+    return [evaluation.probe_status(locs, quorum[pid]) for pid, locs in states.items()]
+
+
+def _alert_statuses(component: Component) -> list[str]:
+    return list(
+        ExternalAlert.objects.filter(component=component, is_firing=True).values_list("status", flat=True)
+    )
+
+
+def set_component_status(
+    component: Component, status: str, *, now: datetime | None = None, automatic: bool = False
+) -> bool:
+    """Change a component's status: close its period, open the next, log the event."""
+    if component.status == status:
+        return False
+    now = now or timezone.now()
+    credit_uptime(component, now)
+    previous = component.status
+    StatusPeriod.objects.filter(component=component, ended_at__isnull=True).update(ended_at=now)
+    StatusPeriod.objects.create(component=component, status=status, started_at=now)
+    component.status = status
+    component.save(update_fields=["status", "updated_at"])
+    record_event(
+        EventKind.COMPONENT_STATUS_CHANGED,
+        component=component,
+        data={"from": previous, "to": status, "automatic": automatic},
+    )
+    if automatic and status == ComponentStatus.MAJOR_OUTAGE:
+        open_auto_incident(component)
+    return True
+
+
+def data_until(component: Component) -> datetime | None:
+    """Until when the component's probes vouch for its status; None if it has no probes."""
+    probes = list(component.probes.filter(is_active=True).values_list("last_result_at", "interval_seconds"))
+    if not probes:
+        return None
+    horizons = [
+        last + max(timedelta(seconds=3 * interval), timedelta(minutes=5))
+        for last, interval in probes
+        if last is not None
+    ]
+    return max(horizons, default=component.created_at)
+
+
+def credit_uptime(component: Component, now: datetime) -> None:
+    """Add the seconds since the last credit to today's (and earlier days') rollups."""
+    start = component.accounted_until or component.created_at
+    if now <= start:
+        return
+    vouched = data_until(component)
+    pieces: list[tuple[str, datetime, datetime]] = []
+    if vouched is None or vouched >= now:
+        pieces.append((component.status, start, now))
+    elif vouched <= start:
+        pieces.append(("no_data", start, now))
+    else:
+        pieces += [(component.status, start, vouched), ("no_data", vouched, now)]
+    for field, begin, end in pieces:
+        for day, seconds in uptime.split_by_day(begin, end):
+            UptimeDay.objects.get_or_create(component=component, day=day)
+            UptimeDay.objects.filter(component=component, day=day).update(**{field: F(field) + seconds})
+    component.accounted_until = now
+    Component.objects.filter(pk=component.pk).update(accounted_until=now)
+
+
+def tick_uptime(now: datetime | None = None) -> int:
+    """Bring every component's rollups up to now (no-data time accrues without results)."""
+    now = now or timezone.now()
+    ids = list(Component.objects.values_list("pk", flat=True))
+    for component_id in ids:
+        with transaction.atomic():
+            credit_uptime(Component.objects.select_for_update().get(pk=component_id), now)
+    return len(ids)

@@ -1,0 +1,56 @@
+"""Celery tasks for probes and rollups: thin wrappers taking ids."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from incidents import probes, retention, services
+from incidents.models import Probe
+
+
+@shared_task
+def dispatch_due_probes() -> int:
+    """Claim due active probes and send each to every probe location's queue."""
+    services.schedule_new_probes()
+    due = services.claim_due_probes()
+    for probe_id in due:
+        for location in settings.PROBE_LOCATIONS:
+            run_probe.apply_async((probe_id,), queue=f"probes.{location}", expires=60)
+    return len(due)
+
+
+@shared_task(acks_late=True)
+def run_probe(probe_id: int) -> None:
+    probe = Probe.objects.filter(pk=probe_id, is_active=True).first()
+    if probe is None:
+        return
+    outcome = probes.run_check(probe)
+    services.record_results(
+        probe.pk,
+        [
+            services.Observation(
+                ok=outcome.ok,
+                observed_at=timezone.now(),
+                latency_ms=outcome.latency_ms,
+                location=settings.PROBE_LOCATION,
+                message=outcome.message,
+            )
+        ],
+    )
+
+
+@shared_task
+def check_heartbeats() -> int:
+    return len(services.record_missed_heartbeats())
+
+
+@shared_task
+def tick_uptime() -> int:
+    return services.tick_uptime()
+
+
+@shared_task
+def prune_results() -> int:
+    return retention.prune_results(settings.RESULTS_RETENTION_DAYS)

@@ -1,0 +1,103 @@
+"""Uptime math on daily rollups: how seconds in each status become a percentage.
+
+Weights: a major outage counts 100% down, a partial outage 30%, degraded
+performance 0% (slow is still up). Maintenance and seconds with no data are
+left out of the denominator: planned work is announced, and no data is not
+evidence either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+STATUS_FIELDS = (
+    "operational",
+    "degraded_performance",
+    "partial_outage",
+    "major_outage",
+    "under_maintenance",
+    "no_data",
+)
+DOWN_WEIGHT = {"major_outage": 1.0, "partial_outage": 0.3}
+
+
+def split_by_day(start: datetime, end: datetime) -> list[tuple[date, float]]:
+    """Seconds of [start, end) that fall on each UTC day."""
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    pieces = []
+    while start < end:
+        midnight = datetime.combine(start.date() + timedelta(days=1), time.min, tzinfo=UTC)
+        stop = min(end, midnight)
+        pieces.append((start.date(), (stop - start).total_seconds()))
+        start = stop
+    return pieces
+
+
+@dataclass
+class Totals:
+    operational: float = 0
+    degraded_performance: float = 0
+    partial_outage: float = 0
+    major_outage: float = 0
+    under_maintenance: float = 0
+    no_data: float = 0
+
+    @classmethod
+    def of(cls, row: Mapping | object) -> Totals:
+        get = row.get if isinstance(row, Mapping) else lambda f, d=0: getattr(row, f, d)
+        return cls(**{f: float(get(f, 0) or 0) for f in STATUS_FIELDS})
+
+    def __add__(self, other: Totals) -> Totals:
+        return Totals(**{f: getattr(self, f) + getattr(other, f) for f in STATUS_FIELDS})
+
+    @property
+    def measured(self) -> float:
+        """Seconds that count towards uptime."""
+        return self.operational + self.degraded_performance + self.partial_outage + self.major_outage
+
+    @property
+    def down_seconds(self) -> float:
+        return sum(getattr(self, f) * w for f, w in DOWN_WEIGHT.items())
+
+    @property
+    def outage_seconds(self) -> float:
+        """Unweighted time in any outage, for "outage durations" in tooltips."""
+        return self.partial_outage + self.major_outage
+
+    @property
+    def uptime(self) -> float | None:
+        """Uptime in percent, or None when nothing was measured."""
+        if self.measured <= 0:
+            return None
+        return 100.0 * (1 - self.down_seconds / self.measured)
+
+
+def total(rows: Iterable) -> Totals:
+    result = Totals()
+    for row in rows:
+        result = result + Totals.of(row)
+    return result
+
+
+def format_duration(seconds: float) -> str:
+    """'5 h 8 min', '3 min', '0 min' - the way a status page reads out downtime."""
+    minutes = int(round(seconds / 60))
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{days} d"] if days else []
+    if hours:
+        parts.append(f"{hours} h")
+    if minutes or not parts:
+        parts.append(f"{minutes} min")
+    return " ".join(parts)
+
+
+def format_percent(value: float | None) -> str:
+    """Never rounds a real outage up to 100%: 99.999 shows as 99.99%."""
+    if value is None:
+        return "no data"
+    if value >= 100:
+        return "100%"
+    return f"{int(value * 100) / 100:.2f}%"

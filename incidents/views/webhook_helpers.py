@@ -1,0 +1,46 @@
+"""What every webhook needs: a Bearer secret, a JSON body, and clear JSON errors."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+
+MAX_BODY_BYTES = 512 * 1024
+
+
+def json_error(status: int, message: str, **extra) -> JsonResponse:
+    return JsonResponse({"error": message, **extra}, status=status)
+
+
+def bearer_token(request: HttpRequest) -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def secret_matches(token: str, secret: str) -> bool:
+    """Constant-time comparison, so response timing reveals nothing about the secret."""
+    return bool(token) and hmac.compare_digest(token.encode(), secret.encode())
+
+
+def unauthorized(realm: str) -> JsonResponse:
+    response = json_error(401, "missing or wrong secret: send 'Authorization: Bearer <secret>'")
+    response["WWW-Authenticate"] = f'Bearer realm="{realm}"'
+    return response
+
+
+class BodyError(Exception):
+    def __init__(self, response: JsonResponse):
+        self.response = response
+
+
+def read_json(request: HttpRequest) -> Any:
+    """Parse the request body as JSON or raise BodyError with the 4xx to send."""
+    if len(request.body) > MAX_BODY_BYTES:
+        raise BodyError(json_error(413, f"body larger than {MAX_BODY_BYTES} bytes"))
+    try:
+        return json.loads(request.body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise BodyError(json_error(400, "body is not valid JSON")) from None
