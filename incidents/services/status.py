@@ -76,9 +76,7 @@ def record_results(probe_id: int, observations: Sequence[Observation]) -> list[P
         ]
     )
     locations = {o.location or DEFAULT_LOCATION for o in ordered}
-    states = {
-        s.location: s for s in ProbeLocationState.objects.filter(probe=probe, location__in=locations)
-    }
+    states = {s.location: s for s in ProbeLocationState.objects.filter(probe=probe, location__in=locations)}
     rules = thresholds(probe)
     for o in ordered:
         location = o.location or DEFAULT_LOCATION
