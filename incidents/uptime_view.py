@@ -98,8 +98,8 @@ class MonthUptime:
         return format_duration(self.totals.down_seconds)
 
 
-def monthly_uptime(component_id: int, months: int = 12) -> list[MonthUptime]:
-    """The last `months` calendar months, newest first, from daily rollups."""
+def monthly_uptime(component_id: int, months: int = 12, since: date | None = None) -> list[MonthUptime]:
+    """The last `months` calendar months (none before `since`), newest first, from daily rollups."""
     today = timezone.now().date()
     first = today.replace(day=1)
     for _ in range(months - 1):
@@ -112,6 +112,8 @@ def monthly_uptime(component_id: int, months: int = 12) -> list[MonthUptime]:
         sums[month] = sums[month] + Totals.of(row)
     result, month = [], today.replace(day=1)
     for _ in range(months):
+        if since and month < since.replace(day=1):
+            break
         result.append(MonthUptime(month, sums.get(month, Totals())))
         month = (month - timedelta(days=1)).replace(day=1)
     return result

@@ -25,7 +25,7 @@ def component_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "component": component,
         "uptime": uptime_by_component([component.pk])[component.pk],
-        "months": monthly_uptime(component.pk),
+        "months": monthly_uptime(component.pk, since=component.created_at.date()),
         "chart": latency_chart(component),
     }
     return render(request, "incidents/component_detail.html", context)
