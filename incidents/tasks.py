@@ -52,5 +52,10 @@ def tick_uptime() -> int:
 
 
 @shared_task
+def run_maintenance_schedule() -> dict:
+    return services.run_maintenance_schedule()
+
+
+@shared_task
 def prune_results() -> int:
     return retention.prune_results(settings.RESULTS_RETENTION_DAYS)

@@ -84,6 +84,7 @@ class DeliveryStatus(models.TextChoices):
     SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
+    SUPPRESSED = "suppressed", "Suppressed"  # the address stopped working or unsubscribed before sending
 
 
 class Delivery(models.Model):

@@ -20,3 +20,24 @@ def enqueue_safely(task_name: str, *args) -> None:
         getattr(tasks, task_name).delay(*args)
     except Exception:  # noqa: BLE001 - any broker failure; the row is the source of truth
         logger.exception("could not enqueue %s%s; the sweeper will retry", task_name, args)
+
+
+def update_stats(sender, update_ids, **kwargs) -> dict[int, dict[str, int]]:
+    """Delivery counts per incident update, for the staff console."""
+    from django.db.models import Count
+
+    from notifications.models import Delivery
+
+    stats: dict[int, dict[str, int]] = {}
+    rows = (
+        Delivery.objects.filter(event__incident_update_id__in=update_ids)
+        .values("event__incident_update_id", "status")
+        .annotate(n=Count("pk"))
+    )
+    for row in rows:
+        counts = stats.setdefault(
+            row["event__incident_update_id"], {"queued": 0, "sent": 0, "failed": 0, "suppressed": 0}
+        )
+        key = "queued" if row["status"] in ("queued", "sending") else row["status"]
+        counts[key] += row["n"]
+    return stats

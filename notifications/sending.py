@@ -35,6 +35,13 @@ def send_delivery(delivery_id: int) -> Outcome:
     delivery = Delivery.objects.select_related(
         "subscriber", "event__incident", "event__incident_update", "event__component"
     ).get(pk=delivery_id)
+    if delivery.channel not in delivery.subscriber.confirmed_channels():
+        Delivery.objects.filter(pk=delivery.pk).update(
+            status=DeliveryStatus.SUPPRESSED,
+            error="address suppressed or unconfirmed",
+            updated_at=timezone.now(),
+        )
+        return Outcome.SKIPPED
     try:
         provider_id = _send(delivery)
     except DeliveryError as exc:

@@ -105,7 +105,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "console-login"
+LOGIN_REDIRECT_URL = "console"
+LOGOUT_REDIRECT_URL = "status-page"
 
 # --- Celery: JSON only, late acks, time limits on every task.
 CELERY_BROKER_URL = REDIS_URL
@@ -128,6 +130,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "dispatch-due-probes": {"task": "incidents.tasks.dispatch_due_probes", "schedule": 5.0},
     "check-heartbeats": {"task": "incidents.tasks.check_heartbeats", "schedule": 15.0},
+    "maintenance-schedule": {"task": "incidents.tasks.run_maintenance_schedule", "schedule": 15.0},
     "tick-uptime": {"task": "incidents.tasks.tick_uptime", "schedule": 60.0},
     "prune-results": {"task": "incidents.tasks.prune_results", "schedule": 3600.0},
 }

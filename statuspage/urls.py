@@ -7,6 +7,7 @@ admin.site.site_header = "Status page administration"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("console/", include("incidents.console_urls")),
     path("", include("notifications.urls")),
     path("", include("incidents.urls")),
 ]

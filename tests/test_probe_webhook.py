@@ -358,6 +358,12 @@ def test_malformed_json_is_400(client, probe, component, body):
     assert "JSON" in body["error"]
 
 
+def test_deeply_nested_json_is_400_not_a_recursion_error(client, probe, component):
+    response = push(client, probe, body="[" * 100_000 + "]" * 100_000)
+
+    assert_rejected(response, 400, component)
+
+
 @pytest.mark.parametrize(
     "payload", ["ok", 1, 3.5, True, None], ids=["string", "int", "float", "bool", "null"]
 )

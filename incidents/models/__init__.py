@@ -8,10 +8,16 @@ from incidents.models.components import (
 )
 from incidents.models.events import Event, EventKind
 from incidents.models.incidents import (
+    ACTIVE_MAINTENANCE_STATUSES,
+    INCIDENT_STATUSES,
+    MAINTENANCE_STATUSES,
     UNRESOLVED_STATUSES,
+    AuditEntry,
     Impact,
     Incident,
+    IncidentKind,
     IncidentStatus,
+    IncidentTemplate,
     IncidentUpdate,
 )
 from incidents.models.probes import (
@@ -28,6 +34,12 @@ from incidents.models.uptime import StatusPeriod, UptimeDay
 
 __all__ = [
     "ACTIVE_KINDS",
+    "ACTIVE_MAINTENANCE_STATUSES",
+    "INCIDENT_STATUSES",
+    "MAINTENANCE_STATUSES",
+    "AuditEntry",
+    "IncidentKind",
+    "IncidentTemplate",
     "STATUS_SEVERITY",
     "UNRESOLVED_STATUSES",
     "Component",

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
@@ -12,13 +13,28 @@ class IncidentStatus(models.TextChoices):
     MONITORING = "monitoring", "Monitoring"
     RESOLVED = "resolved", "Resolved"
     POSTMORTEM = "postmortem", "Postmortem"
+    # Scheduled maintenance uses the same timeline, as Statuspage does.
+    SCHEDULED = "scheduled", "Scheduled"
+    IN_PROGRESS = "in_progress", "In progress"
+    VERIFYING = "verifying", "Verifying"
+    COMPLETED = "completed", "Completed"
 
 
-UNRESOLVED_STATUSES = (
+INCIDENT_STATUSES = (
     IncidentStatus.INVESTIGATING,
     IncidentStatus.IDENTIFIED,
     IncidentStatus.MONITORING,
+    IncidentStatus.RESOLVED,
+    IncidentStatus.POSTMORTEM,
 )
+UNRESOLVED_STATUSES = INCIDENT_STATUSES[:3]
+MAINTENANCE_STATUSES = (
+    IncidentStatus.SCHEDULED,
+    IncidentStatus.IN_PROGRESS,
+    IncidentStatus.VERIFYING,
+    IncidentStatus.COMPLETED,
+)
+ACTIVE_MAINTENANCE_STATUSES = (IncidentStatus.IN_PROGRESS, IncidentStatus.VERIFYING)
 
 
 class Impact(models.TextChoices):
@@ -28,7 +44,13 @@ class Impact(models.TextChoices):
     CRITICAL = "critical", "Critical"
 
 
+class IncidentKind(models.TextChoices):
+    INCIDENT = "incident", "Incident"
+    MAINTENANCE = "maintenance", "Scheduled maintenance"
+
+
 class Incident(models.Model):
+    kind = models.CharField(max_length=12, choices=IncidentKind.choices, default=IncidentKind.INCIDENT)
     name = models.CharField(max_length=200)
     status = models.CharField(
         max_length=20, choices=IncidentStatus.choices, default=IncidentStatus.INVESTIGATING
@@ -43,6 +65,12 @@ class Incident(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     monitoring_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # Maintenance only: the window, and whether beat starts and completes it.
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    scheduled_until = models.DateTimeField(null=True, blank=True)
+    auto_transition = models.BooleanField(default=True)
+    postmortem_body = models.TextField(blank=True, help_text="Markdown.")
+    postmortem_published_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -51,6 +79,11 @@ class Incident(models.Model):
             models.Index(
                 fields=["created_at"], name="incident_published_time", condition=models.Q(is_published=True)
             ),
+            models.Index(fields=["kind", "status", "scheduled_for"], name="incident_schedule"),
+        ]
+        permissions = [
+            ("view_console", "Can open the staff console"),
+            ("change_component_status", "Can set component status"),
         ]
 
     def __str__(self) -> str:
@@ -61,18 +94,77 @@ class Incident(models.Model):
 
     @property
     def is_resolved(self) -> bool:
-        return self.status not in UNRESOLVED_STATUSES
+        return self.status not in UNRESOLVED_STATUSES and self.status not in (
+            IncidentStatus.SCHEDULED,
+            *ACTIVE_MAINTENANCE_STATUSES,
+        )
+
+    @property
+    def is_maintenance(self) -> bool:
+        return self.kind == IncidentKind.MAINTENANCE
 
 
 class IncidentUpdate(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
     status = models.CharField(max_length=20, choices=IncidentStatus.choices)
     body = models.TextField()
+    # Statuspage's shape: [{"code", "name", "old_status", "new_status"}].
+    affected_components = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["incident", "created_at"], name="update_incident_time")]
+        indexes = [
+            models.Index(fields=["incident", "created_at"], name="update_incident_time"),
+            models.Index(fields=["created_at"], name="update_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.incident}: {self.get_status_display()}"
+
+
+class IncidentTemplate(models.Model):
+    """Prepared wording to declare an incident in seconds; {components} becomes the names."""
+
+    name = models.CharField(max_length=100, unique=True)
+    title = models.CharField(max_length=200, help_text="May contain {components}.")
+    body = models.TextField(help_text="May contain {components}.")
+    status = models.CharField(
+        max_length=20, choices=[(s.value, s.label) for s in INCIDENT_STATUSES[:3]], default="investigating"
+    )
+    impact = models.CharField(max_length=10, choices=Impact.choices, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def render(self, components) -> tuple[str, str]:
+        names = ", ".join(c.name for c in components) or "some services"
+        return self.title.replace("{components}", names), self.body.replace("{components}", names)
+
+
+class AuditEntry(models.Model):
+    """Who changed what, when, with the state before and after."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=60)
+    target_type = models.CharField(max_length=60)
+    target_id = models.CharField(max_length=40)
+    target_repr = models.CharField(max_length=200)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.target_repr}"

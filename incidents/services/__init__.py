@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from incidents.services.alerts import AlertSignal, apply_alerts
+from incidents.services.audit import audit, snapshot
 from incidents.services.events import record_event
 from incidents.services.incidents import (
+    default_impact,
     open_auto_incident,
     open_incident,
     post_update,
     publish_incident,
+    publish_postmortem,
+    run_maintenance_schedule,
 )
 from incidents.services.probes import (
     claim_due_probes,
@@ -21,11 +25,19 @@ from incidents.services.status import (
     credit_uptime,
     evaluate_component,
     record_results,
+    restore_components,
     set_component_status,
+    set_status_by_staff,
     tick_uptime,
 )
 
 __all__ = [
+    "audit",
+    "default_impact",
+    "publish_postmortem",
+    "restore_components",
+    "run_maintenance_schedule",
+    "snapshot",
     "AlertSignal",
     "Observation",
     "apply_alerts",
@@ -42,5 +54,6 @@ __all__ = [
     "record_results",
     "schedule_new_probes",
     "set_component_status",
+    "set_status_by_staff",
     "tick_uptime",
 ]

@@ -24,6 +24,7 @@ from incidents.models import (
     StatusPeriod,
     UptimeDay,
 )
+from incidents.services.audit import audit
 from incidents.services.events import record_event
 from incidents.services.incidents import open_auto_incident
 
@@ -202,3 +203,27 @@ def tick_uptime(now: datetime | None = None) -> int:
         with transaction.atomic():
             credit_uptime(Component.objects.select_for_update().get(pk=component_id), now)
     return len(ids)
+
+
+def restore_components(components) -> None:
+    """After an incident resolves: back to operational, unless probes or alerts say otherwise."""
+    for component in components.select_for_update():
+        watched = (
+            component.probes.filter(is_active=True).exists()
+            or component.alerts.filter(is_firing=True).exists()
+        )
+        if watched or component.in_maintenance:
+            evaluate_component(component.pk)
+        else:
+            set_component_status(component, ComponentStatus.OPERATIONAL)
+
+
+@transaction.atomic
+def set_status_by_staff(component: Component, status: str, actor) -> bool:
+    """A responder sets a status by hand; probes take over again at their next change."""
+    component = Component.objects.select_for_update().get(pk=component.pk)
+    before = component.status
+    changed = set_component_status(component, status)
+    if changed:
+        audit(actor, "component.status", component, {"status": before}, {"status": status})
+    return changed

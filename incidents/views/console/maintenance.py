@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from incidents import services
+from incidents.console_forms import ComponentStatusForm, MaintenanceForm
+from incidents.models import Component, Impact, Incident, IncidentKind, IncidentStatus
+from incidents.views.console.access import console_view
+from incidents.views.console.incidents import RESPONDER
+
+
+@console_view(*RESPONDER)
+def schedule(request: HttpRequest) -> HttpResponse:
+    form = MaintenanceForm(
+        request.POST if request.method == "POST" else None, initial={"auto_transition": True}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        incident = Incident(
+            kind=IncidentKind.MAINTENANCE,
+            name=data["name"],
+            status=IncidentStatus.SCHEDULED,
+            impact=Impact.NONE,
+            scheduled_for=data["scheduled_for"],
+            scheduled_until=data["scheduled_until"],
+            auto_transition=data["auto_transition"],
+        )
+        services.open_incident(incident, data["body"], components=data["components"], actor=request.user)
+        messages.success(request, "Maintenance scheduled. Subscribers are being notified.")
+        return redirect("console-incident", incident.pk)
+    return render(request, "console/maintenance.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_POST
+@console_view("incidents.change_component_status")
+def component_status(request: HttpRequest, pk: int) -> HttpResponse:
+    component = get_object_or_404(Component, pk=pk)
+    form = ComponentStatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Pick a valid status.")
+        return redirect("console")
+    services.set_status_by_staff(component, form.cleaned_data["status"], actor=request.user)
+    messages.success(request, f"{component.name} is now {component.get_status_display().lower()}.")
+    return redirect("console")
