@@ -34,7 +34,13 @@ def _time(raw: Any, now: datetime) -> datetime:
         except ValueError:
             parsed = None
         if parsed is not None:
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            try:
+                # Bounded so the database can store it, and converted so an overflow shows here.
+                parsed = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+            except OverflowError:
+                return now
+            if 2000 <= parsed.year <= 2999:
+                return parsed
     return now
 
 

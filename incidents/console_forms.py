@@ -14,20 +14,18 @@ from incidents.models import (
 )
 
 KEEP = ""
-COMPONENT_STATUS_CHOICES = [(KEEP, "(unchanged)"), *ComponentStatus.choices]
 
 
 class ComponentStatusesMixin:
     """One select per component: the status to set with this update, or unchanged."""
 
-    def add_component_fields(self, components, initial: dict[int, str] | None = None) -> None:
-        initial = initial or {}
+    def add_component_fields(self, components, blank_label: str = "(unchanged)") -> None:
         for component in components:
             self.fields[f"component_{component.pk}"] = forms.ChoiceField(
                 label=component.name,
-                choices=COMPONENT_STATUS_CHOICES,
+                choices=[(KEEP, blank_label), *ComponentStatus.choices],
                 required=False,
-                initial=initial.get(component.pk, KEEP),
+                initial=KEEP,
             )
 
     def component_statuses(self) -> dict[int, str]:
@@ -54,7 +52,7 @@ class DeclareIncidentForm(ComponentStatusesMixin, forms.Form):
 
     def __init__(self, *args, components=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.add_component_fields(components)
+        self.add_component_fields(components, blank_label="(not affected)")
 
     def clean(self):
         data = super().clean()

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models.functions import Lower
 
 from incidents.models import Component, ExternalAlert, Integration
 from incidents.services.status import evaluate_component
@@ -26,14 +25,21 @@ class AlertSignal:
 @transaction.atomic
 def apply_alerts(integration: Integration, signals: Sequence[AlertSignal]) -> dict[str, list[str]]:
     """Record firing and resolved alerts and re-evaluate the components they name."""
-    names = {s.component_name.lower() for s in signals}
-    components = {c.lname: c for c in Component.objects.annotate(lname=Lower("name")).filter(lname__in=names)}
+    # Matched in Python: SQLite's LOWER() folds ASCII only.
+    components = {c.name.casefold(): c for c in Component.objects.only("pk", "name")}
     applied, unmatched, touched = [], [], set()
     for signal in signals:
-        component = components.get(signal.component_name.lower())
+        component = components.get(signal.component_name.casefold())
         if component is None:
             unmatched.append(signal.component_name)
             continue
+        previous = (
+            ExternalAlert.objects.filter(integration=integration, fingerprint=signal.fingerprint)
+            .values_list("component_id", flat=True)
+            .first()
+        )
+        if previous and previous != component.pk:
+            touched.add(previous)  # the alert moved (e.g. a renamed monitor): free its old component
         ExternalAlert.objects.update_or_create(
             integration=integration,
             fingerprint=signal.fingerprint,

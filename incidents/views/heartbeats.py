@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -10,6 +12,7 @@ from incidents import services
 from incidents.models import Probe, ProbeKind
 
 MAX_MESSAGE = 1000
+EXIT_STATUS = re.compile(r"[0-9]{1,3}")  # ASCII only: str.isdigit() also accepts "²" and "٣"
 
 
 def _text(status: int, body: str) -> HttpResponse:
@@ -22,7 +25,7 @@ def ping(request: HttpRequest, ping_uuid, signal: str = "") -> HttpResponse:
     if signal in ("", "start", "fail"):
         ok = {"": True, "start": None, "fail": False}[signal]
         message = "" if ok is not False else "failure signalled"
-    elif signal.isdigit() and len(signal) <= 3 and int(signal) <= 255:
+    elif EXIT_STATUS.fullmatch(signal) and int(signal) <= 255:
         ok = int(signal) == 0
         message = f"exit status {int(signal)}"
     else:

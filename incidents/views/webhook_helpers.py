@@ -41,6 +41,29 @@ def read_json(request: HttpRequest) -> Any:
     if len(request.body) > MAX_BODY_BYTES:
         raise BodyError(json_error(413, f"body larger than {MAX_BODY_BYTES} bytes"))
     try:
-        return json.loads(request.body)
+        payload = json.loads(request.body)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise BodyError(json_error(400, "body is not valid JSON")) from None
+    if not _storable(payload):
+        raise BodyError(json_error(400, "text in the body contains NUL or invalid Unicode (lone surrogates)"))
+    return payload
+
+
+def _storable(payload: Any) -> bool:
+    """Every string (keys included) is one the database can store: no NUL, no lone surrogates."""
+    stack = [payload]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                return False
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+    return True
