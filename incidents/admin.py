@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.db import transaction
 
 from incidents import services
 from incidents.models import (
@@ -52,6 +53,9 @@ class ProbeAdmin(admin.ModelAdmin):
         if not change or {"kind", "interval_seconds", "is_active"} & set(form.changed_data):
             obj.next_run_at = None  # scheduled afresh by the next dispatch
         super().save_model(request, obj, form, change)
+        if change and {"is_active", "quorum", "component"} & set(form.changed_data):
+            with transaction.atomic():
+                services.evaluate_component(obj.component_id)  # a paused probe stops holding it down
 
 
 @admin.register(Integration)

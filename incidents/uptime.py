@@ -71,7 +71,7 @@ class Totals:
         """Uptime in percent, or None when nothing was measured."""
         if self.measured <= 0:
             return None
-        return 100.0 * (1 - self.down_seconds / self.measured)
+        return 100.0 * (self.measured - self.down_seconds) / self.measured
 
 
 def total(rows: Iterable) -> Totals:
@@ -100,4 +100,5 @@ def format_percent(value: float | None) -> str:
         return "no data"
     if value >= 100:
         return "100%"
-    return f"{int(value * 100) / 100:.2f}%"
+    # Truncate (never round up), with a nudge so float error can't turn 45% into 44.99%.
+    return f"{int(value * 100 + 1e-6) / 100:.2f}%"

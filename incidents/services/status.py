@@ -126,7 +126,7 @@ def evaluate_component(component_id: int, now: datetime | None = None) -> str:
 
 def _probe_statuses(component: Component) -> list[str]:
     states: dict[int, list] = defaultdict(list)
-    quorum = dict(component.probes.filter(is_active=True).values_list("pk", "quorum"))
+    quorum = dict(component.probes.filter(is_active=True).order_by().values_list("pk", "quorum"))
     for s in ProbeLocationState.objects.filter(probe_id__in=list(quorum)):
         states[s.probe_id].append(s)
     return [evaluation.probe_status(locs, quorum[pid]) for pid, locs in states.items()]
@@ -163,7 +163,9 @@ def set_component_status(
 
 def data_until(component: Component) -> datetime | None:
     """Until when the component's probes vouch for its status; None if it has no probes."""
-    probes = list(component.probes.filter(is_active=True).values_list("last_result_at", "interval_seconds"))
+    probes = list(
+        component.probes.filter(is_active=True).order_by().values_list("last_result_at", "interval_seconds")
+    )
     if not probes:
         return None
     horizons = [
