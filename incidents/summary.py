@@ -1,14 +1,15 @@
-"""Read models for the public page and the Statuspage v2-compatible JSON."""
+"""Read models for the public pages and the Statuspage v2-compatible JSON."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
-from django.conf import settings
-from django.db.models import Prefetch
+from django.db.models import F, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from incidents.models import (
+    ACTIVE_MAINTENANCE_STATUSES,
     STATUS_SEVERITY,
     UNRESOLVED_STATUSES,
     Component,
@@ -16,17 +17,25 @@ from incidents.models import (
     ComponentStatus,
     Impact,
     Incident,
+    IncidentKind,
+    IncidentStatus,
     IncidentUpdate,
 )
 
-PAGE_ID = "statuspage"
+# Statuspage returns at most this many incidents or maintenances per list.
+LIST_LIMIT = 50
+# The status page announces scheduled maintenance this far ahead.
+UPCOMING_WINDOW = timedelta(days=7)
+# page.updated_at of an empty page: fixed, so a polling page does not see it change.
+NEVER_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
 
+MAINTENANCE_DESCRIPTION = "Service Under Maintenance"
 # Statuspage's page indicator and wording for the worst component status.
 _INDICATOR_BY_STATUS = {
     ComponentStatus.MAJOR_OUTAGE: (Impact.CRITICAL, "Major System Outage"),
     ComponentStatus.PARTIAL_OUTAGE: (Impact.MAJOR, "Partial System Outage"),
     ComponentStatus.DEGRADED: (Impact.MINOR, "Partially Degraded Service"),
-    ComponentStatus.MAINTENANCE: (Impact.NONE, "Service Under Maintenance"),
+    ComponentStatus.MAINTENANCE: (Impact.NONE, MAINTENANCE_DESCRIPTION),
 }
 _INDICATOR_BY_IMPACT = {
     Impact.CRITICAL: "Major System Outage",
@@ -34,6 +43,11 @@ _INDICATOR_BY_IMPACT = {
     Impact.MINOR: "Minor Service Outage",
 }
 _IMPACT_RANK = {Impact.NONE: 0, Impact.MINOR: 1, Impact.MAJOR: 2, Impact.CRITICAL: 3}
+
+_OPEN_INCIDENT = Q(kind=IncidentKind.INCIDENT, status__in=UNRESOLVED_STATUSES)
+_OPEN_MAINTENANCE = Q(
+    kind=IncidentKind.MAINTENANCE, status__in=(IncidentStatus.SCHEDULED, *ACTIVE_MAINTENANCE_STATUSES)
+)
 
 
 @dataclass
@@ -51,28 +65,83 @@ class PageState:
     groups: list[GroupView]
     components: list[Component]
     unresolved: list[Incident]
+    active_maintenance: list[Incident]
+    upcoming_maintenance: list[Incident]
     indicator: str
     description: str
-    updated_at: object
+    updated_at: datetime
+
+    @property
+    def under_maintenance(self) -> bool:
+        return self.description == MAINTENANCE_DESCRIPTION
+
+    @property
+    def scheduled_maintenances(self) -> list[Incident]:
+        """What Statuspage's summary lists: maintenance in progress or verifying, then scheduled."""
+        return self.active_maintenance + self.upcoming_maintenance
+
+    @property
+    def upcoming_this_week(self) -> list[Incident]:
+        horizon = timezone.now() + UPCOMING_WINDOW
+        return [m for m in self.upcoming_maintenance if m.scheduled_for and m.scheduled_for <= horizon]
 
 
 def worst_status(statuses) -> str:
     return max(statuses, key=lambda s: STATUS_SEVERITY[s], default=ComponentStatus.OPERATIONAL)
 
 
-def unresolved_incidents() -> list[Incident]:
-    return list(
-        Incident.objects.filter(status__in=UNRESOLVED_STATUSES, is_published=True)
-        .order_by("-created_at")
-        .prefetch_related(
-            Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-created_at", "-id")),
-            "components",
-        )
+def published() -> QuerySet[Incident]:
+    return Incident.objects.filter(is_published=True)
+
+
+def with_timelines(queryset: QuerySet[Incident]) -> QuerySet[Incident]:
+    """Prefetch updates (newest first) and components: three queries however many incidents."""
+    return queryset.prefetch_related(
+        Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-created_at", "-id")),
+        Prefetch("components", queryset=Component.objects.order_by("position", "name")),
     )
 
 
-def page_state() -> PageState:
-    """Everything the status page shows, in a fixed number of queries."""
+def unresolved_incidents() -> list[Incident]:
+    return list(with_timelines(published().filter(_OPEN_INCIDENT).order_by("-created_at", "-id")))
+
+
+def recent_incidents(limit: int = LIST_LIMIT) -> list[Incident]:
+    """The most recent published incidents of any status (not maintenance)."""
+    queryset = published().filter(kind=IncidentKind.INCIDENT).order_by("-created_at", "-id")
+    return list(with_timelines(queryset)[:limit])
+
+
+def maintenances(statuses=None, *, soonest_first: bool = False, limit: int = LIST_LIMIT) -> list[Incident]:
+    """Published maintenance, latest window first (or soonest first), optionally in some statuses."""
+    queryset = published().filter(kind=IncidentKind.MAINTENANCE)
+    if statuses is not None:
+        queryset = queryset.filter(status__in=statuses)
+    if soonest_first:
+        queryset = queryset.order_by(F("scheduled_for").asc(nulls_last=True), "created_at", "id")
+    else:
+        queryset = queryset.order_by(F("scheduled_for").desc(nulls_last=True), "-created_at", "-id")
+    return list(with_timelines(queryset)[:limit])
+
+
+def latest_change() -> datetime | None:
+    """When anything public about an incident or maintenance last changed."""
+    return published().aggregate(latest=Max("updated_at"))["latest"]
+
+
+def page_updated_at() -> datetime:
+    """page.updated_at without loading the page: the same value page_state() computes."""
+    components = Component.objects.aggregate(component=Max("updated_at"), group=Max("group__updated_at"))
+    stamps = [components["component"], components["group"], latest_change()]
+    return max((s for s in stamps if s), default=NEVER_UPDATED)
+
+
+def page_state(*, timelines: bool = True) -> PageState:
+    """Everything the status page shows, in a fixed number of queries.
+
+    Without timelines the open incidents come without their updates and components,
+    which is all status.json needs.
+    """
     components = list(Component.objects.select_related("group"))
     by_group: dict[int | None, GroupView] = {}
     for component in components:
@@ -84,20 +153,41 @@ def page_state() -> PageState:
         by_group.values(),
         key=lambda g: (g.group is None, g.group.position if g.group else 0, str(g.group)),
     )
-    unresolved = unresolved_incidents()
-    indicator, description = _indicator(components, unresolved)
-    stamps = [c.updated_at for c in components] + [i.updated_at for i in unresolved]
+    open_items = published().filter(_OPEN_INCIDENT | _OPEN_MAINTENANCE).order_by("-created_at", "-id")
+    if timelines:
+        open_items = with_timelines(open_items)
+    unresolved, active, upcoming = [], [], []
+    for item in open_items:
+        if item.kind == IncidentKind.INCIDENT:
+            unresolved.append(item)
+        elif item.status == IncidentStatus.SCHEDULED:
+            upcoming.append(item)
+        else:
+            active.append(item)
+    active.sort(key=_window_start)
+    upcoming.sort(key=_window_start)
+    indicator, description = _indicator(components, unresolved, active)
+    stamps = [c.updated_at for c in components] + [g.group.updated_at for g in groups if g.group]
+    stamps.append(latest_change())
     return PageState(
         groups=groups,
         components=components,
         unresolved=unresolved,
+        active_maintenance=active,
+        upcoming_maintenance=upcoming,
         indicator=indicator,
         description=description,
-        updated_at=max(stamps, default=timezone.now()),
+        updated_at=max((s for s in stamps if s), default=NEVER_UPDATED),
     )
 
 
-def _indicator(components: list[Component], unresolved: list[Incident]) -> tuple[str, str]:
+def _window_start(maintenance: Incident) -> datetime:
+    return maintenance.scheduled_for or maintenance.created_at
+
+
+def _indicator(
+    components: list[Component], unresolved: list[Incident], active_maintenance: list[Incident]
+) -> tuple[str, str]:
     worst = worst_status(c.status for c in components)
     by_status = _INDICATOR_BY_STATUS.get(worst)
     worst_impact = max((i.impact for i in unresolved), key=_IMPACT_RANK.get, default=Impact.NONE)
@@ -105,106 +195,7 @@ def _indicator(components: list[Component], unresolved: list[Incident]) -> tuple
         return by_status
     if worst_impact != Impact.NONE:
         return worst_impact, _INDICATOR_BY_IMPACT[worst_impact]
+    if active_maintenance:
+        # Statuspage says "maintenance" here; our indicator enum stops at none..critical.
+        return Impact.NONE, MAINTENANCE_DESCRIPTION
     return Impact.NONE, "All Systems Operational"
-
-
-# --- Statuspage v2 JSON shapes
-
-
-def _iso(value) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
-def page_json(state: PageState) -> dict:
-    return {
-        "id": PAGE_ID,
-        "name": settings.SITE_NAME,
-        "url": settings.SITE_URL,
-        "time_zone": settings.TIME_ZONE,
-        "updated_at": _iso(state.updated_at),
-    }
-
-
-def component_json(component: Component) -> dict:
-    return {
-        "id": str(component.pk),
-        "name": component.name,
-        "status": component.status,
-        "created_at": _iso(component.created_at),
-        "updated_at": _iso(component.updated_at),
-        "position": component.position,
-        "description": component.description or None,
-        "showcase": True,
-        "start_date": None,
-        "group_id": f"group-{component.group_id}" if component.group_id else None,
-        "page_id": PAGE_ID,
-        "group": False,
-        "only_show_if_degraded": False,
-    }
-
-
-def group_json(view: GroupView) -> dict:
-    group = view.group
-    return {
-        "id": f"group-{group.pk}",
-        "name": group.name,
-        "status": view.status,
-        "created_at": _iso(group.created_at),
-        "updated_at": _iso(group.updated_at),
-        "position": group.position,
-        "description": None,
-        "showcase": False,
-        "start_date": None,
-        "group_id": None,
-        "page_id": PAGE_ID,
-        "group": True,
-        "only_show_if_degraded": False,
-        "components": [str(c.pk) for c in view.components],
-    }
-
-
-def components_json(state: PageState) -> list[dict]:
-    rows = []
-    for view in state.groups:
-        if view.group is not None:
-            rows.append(group_json(view))
-        rows.extend(component_json(c) for c in view.components)
-    return rows
-
-
-def incident_json(incident: Incident) -> dict:
-    components = [component_json(c) for c in incident.components.all()]
-    return {
-        "id": str(incident.pk),
-        "name": incident.name,
-        "status": incident.status,
-        "created_at": _iso(incident.created_at),
-        "updated_at": _iso(incident.updated_at),
-        "monitoring_at": _iso(incident.monitoring_at),
-        "resolved_at": _iso(incident.resolved_at),
-        "impact": incident.impact,
-        "shortlink": settings.SITE_URL + incident.get_absolute_url(),
-        "started_at": _iso(incident.created_at),
-        "page_id": PAGE_ID,
-        "incident_updates": [
-            {
-                "id": str(update.pk),
-                "status": update.status,
-                "body": update.body,
-                "incident_id": str(incident.pk),
-                "created_at": _iso(update.created_at),
-                "updated_at": _iso(update.created_at),
-                "display_at": _iso(update.created_at),
-                "affected_components": None,
-                "deliver_notifications": True,
-                "custom_tweet": None,
-                "tweet_id": None,
-            }
-            for update in incident.updates.all()
-        ],
-        "components": components,
-    }
-
-
-def status_json(state: PageState) -> dict:
-    return {"indicator": state.indicator, "description": state.description}

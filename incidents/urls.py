@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from incidents import feeds
 from incidents.views import heartbeats, integrations, probes, public, statuspage_api
 
 urlpatterns = [
@@ -10,6 +11,31 @@ urlpatterns = [
     path("incidents/<int:pk>/", public.incident_detail, name="incident-detail"),
     path("api/v2/summary.json", statuspage_api.summary_json, name="v2-summary"),
     path("api/v2/status.json", statuspage_api.status_json, name="v2-status"),
+    path("api/v2/components.json", statuspage_api.components_json, name="v2-components"),
+    path("api/v2/incidents.json", statuspage_api.incidents_json, name="v2-incidents"),
+    path(
+        "api/v2/incidents/unresolved.json",
+        statuspage_api.unresolved_incidents_json,
+        name="v2-incidents-unresolved",
+    ),
+    path(
+        "api/v2/scheduled-maintenances.json",
+        statuspage_api.scheduled_maintenances_json,
+        name="v2-maintenances",
+    ),
+    path(
+        "api/v2/scheduled-maintenances/upcoming.json",
+        statuspage_api.upcoming_maintenances_json,
+        name="v2-maintenances-upcoming",
+    ),
+    path(
+        "api/v2/scheduled-maintenances/active.json",
+        statuspage_api.active_maintenances_json,
+        name="v2-maintenances-active",
+    ),
+    path("history/", public.history, name="history"),
+    path("history.atom", feeds.HistoryAtomFeed(), name="history-atom"),
+    path("history.rss", feeds.HistoryRssFeed(), name="history-rss"),
     path("api/v1/probes/<int:probe_id>/results", probes.probe_results, name="probe-results"),
     path("api/v1/integrations/alertmanager", integrations.alertmanager, name="alertmanager"),
     path("api/v1/integrations/uptime-kuma", integrations.uptime_kuma, name="uptime-kuma"),

@@ -80,6 +80,9 @@ class Incident(models.Model):
                 fields=["created_at"], name="incident_published_time", condition=models.Q(is_published=True)
             ),
             models.Index(fields=["kind", "status", "scheduled_for"], name="incident_schedule"),
+            models.Index(
+                fields=["updated_at"], name="incident_published_change", condition=models.Q(is_published=True)
+            ),
         ]
         permissions = [
             ("view_console", "Can open the staff console"),

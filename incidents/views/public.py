@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from django.core.paginator import InvalidPage
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from incidents import history as history_model
 from incidents.latency_chart import latency_chart
-from incidents.models import Component, Incident, IncidentUpdate
+from incidents.models import Component, ComponentStatus, Incident, IncidentUpdate
+from incidents.statuspage_json import iso
 from incidents.summary import page_state
 from incidents.uptime_view import monthly_uptime, uptime_by_component
+
+_STATUS_LABELS = dict(ComponentStatus.choices)
 
 
 def status_page(request: HttpRequest) -> HttpResponse:
@@ -17,7 +22,12 @@ def status_page(request: HttpRequest) -> HttpResponse:
     uptime = uptime_by_component(c.pk for c in state.components)
     for component in state.components:
         component.uptime = uptime[component.pk]
-    return render(request, "incidents/status_page.html", {"state": state})
+    context = {
+        "state": state,
+        # The same string status.json reports, so the page can tell when it is stale.
+        "updated_at_iso": iso(state.updated_at),
+    }
+    return render(request, "incidents/status_page.html", context)
 
 
 def component_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -39,4 +49,25 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
+    for update in incident.updates.all():
+        update.affected = [
+            {
+                "name": row.get("name", ""),
+                "old": _STATUS_LABELS.get(row.get("old_status"), row.get("old_status")),
+                "new": _STATUS_LABELS.get(row.get("new_status"), row.get("new_status")),
+                "new_status": row.get("new_status"),
+            }
+            for row in update.affected_components or []
+            if isinstance(row, dict)
+        ]
     return render(request, "incidents/incident_detail.html", {"incident": incident})
+
+
+def history(request: HttpRequest) -> HttpResponse:
+    paginator = history_model.month_paginator()
+    try:
+        page = paginator.page(request.GET.get("page") or 1)
+    except InvalidPage as exc:
+        raise Http404("No such page of history.") from exc
+    context = {"page": page, "months": history_model.months_of(page)}
+    return render(request, "incidents/history.html", context)

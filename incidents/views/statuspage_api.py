@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
+from incidents import statuspage_json as shapes
 from incidents import summary
+from incidents.models import ACTIVE_MAINTENANCE_STATUSES, IncidentStatus
 
 
 def _json(data: dict) -> JsonResponse:
@@ -14,21 +16,63 @@ def _json(data: dict) -> JsonResponse:
     return response
 
 
+def _page() -> dict:
+    return shapes.page_json(summary.page_updated_at())
+
+
 @require_GET
 def summary_json(request: HttpRequest) -> JsonResponse:
     state = summary.page_state()
     return _json(
         {
-            "page": summary.page_json(state),
-            "components": summary.components_json(state),
-            "incidents": [summary.incident_json(i) for i in state.unresolved],
-            "scheduled_maintenances": [],
-            "status": summary.status_json(state),
+            "page": shapes.page_json(state.updated_at),
+            "components": shapes.components_json(state),
+            "incidents": [shapes.incident_json(i) for i in state.unresolved],
+            "scheduled_maintenances": [shapes.maintenance_json(m) for m in state.scheduled_maintenances],
+            "status": shapes.status_json(state),
         }
     )
 
 
 @require_GET
 def status_json(request: HttpRequest) -> JsonResponse:
-    state = summary.page_state()
-    return _json({"page": summary.page_json(state), "status": summary.status_json(state)})
+    state = summary.page_state(timelines=False)
+    return _json({"page": shapes.page_json(state.updated_at), "status": shapes.status_json(state)})
+
+
+@require_GET
+def components_json(request: HttpRequest) -> JsonResponse:
+    state = summary.page_state(timelines=False)
+    return _json({"page": shapes.page_json(state.updated_at), "components": shapes.components_json(state)})
+
+
+@require_GET
+def incidents_json(request: HttpRequest) -> JsonResponse:
+    incidents = summary.recent_incidents()
+    return _json({"page": _page(), "incidents": [shapes.incident_json(i) for i in incidents]})
+
+
+@require_GET
+def unresolved_incidents_json(request: HttpRequest) -> JsonResponse:
+    incidents = summary.unresolved_incidents()
+    return _json({"page": _page(), "incidents": [shapes.incident_json(i) for i in incidents]})
+
+
+def _maintenances(statuses=None, *, soonest_first: bool = False) -> JsonResponse:
+    items = summary.maintenances(statuses, soonest_first=soonest_first)
+    return _json({"page": _page(), "scheduled_maintenances": [shapes.maintenance_json(m) for m in items]})
+
+
+@require_GET
+def scheduled_maintenances_json(request: HttpRequest) -> JsonResponse:
+    return _maintenances()
+
+
+@require_GET
+def upcoming_maintenances_json(request: HttpRequest) -> JsonResponse:
+    return _maintenances([IncidentStatus.SCHEDULED], soonest_first=True)
+
+
+@require_GET
+def active_maintenances_json(request: HttpRequest) -> JsonResponse:
+    return _maintenances(ACTIVE_MAINTENANCE_STATUSES, soonest_first=True)
