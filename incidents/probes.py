@@ -57,6 +57,10 @@ def _elapsed_ms(started: float) -> float:
 
 
 def check_http(url: str, method: str, expected: str, keyword: str, timeout: float) -> CheckOutcome:
+    try:
+        accepted = parse_statuses(expected)
+    except ValueError as exc:
+        return CheckOutcome(False, None, f"misconfigured probe: expected statuses {expected!r}: {exc}")
     started = time.perf_counter()
     try:
         with requests.request(
@@ -72,7 +76,7 @@ def check_http(url: str, method: str, expected: str, keyword: str, timeout: floa
             status = response.status_code
     except requests.RequestException as exc:
         return CheckOutcome(False, None, f"{type(exc).__name__}: {exc}"[:1000])
-    if not any(low <= status <= high for low, high in parse_statuses(expected)):
+    if not any(low <= status <= high for low, high in accepted):
         return CheckOutcome(False, latency, f"HTTP {status}, expected {expected}")
     if keyword and keyword.encode() not in body:
         return CheckOutcome(False, latency, f"HTTP {status}, keyword {keyword!r} not found")

@@ -4,7 +4,7 @@ import secrets
 import uuid
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -55,7 +55,9 @@ class Probe(models.Model):
     )
     keyword = models.CharField(max_length=200, blank=True, help_text="HTTP: text the body must contain.")
     host = models.CharField(max_length=255, blank=True, help_text="TCP: host to connect to. DNS: name.")
-    port = models.PositiveIntegerField(null=True, blank=True, help_text="TCP: port.")
+    port = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(65535)], help_text="TCP: port."
+    )
     timeout_seconds = models.FloatField(default=10, validators=[MinValueValidator(0.1)])
     degraded_latency_ms = models.PositiveIntegerField(
         null=True, blank=True, help_text="Slower than this marks the component degraded."
