@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 import requests
@@ -14,7 +13,6 @@ from incidents.models import Probe, ProbeKind
 
 MAX_BODY_BYTES = 1024 * 1024
 USER_AGENT = "statuspage-probe/1.0"
-_resolver_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dns-probe")
 
 
 @dataclass(frozen=True)
@@ -93,13 +91,24 @@ def check_tcp(host: str, port: int, timeout: float) -> CheckOutcome:
 
 
 def check_dns(name: str, timeout: float) -> CheckOutcome:
+    """Resolve with the system resolver; getaddrinfo has no timeout, so it runs in its own thread."""
     started = time.perf_counter()
-    future = _resolver_pool.submit(socket.getaddrinfo, name, None)
-    try:
-        answers = future.result(timeout=timeout)
-    except FutureTimeout:
+    box: dict = {}
+
+    def resolve() -> None:
+        try:
+            box["answers"] = socket.getaddrinfo(name, None)
+        except OSError as exc:
+            box["error"] = exc
+
+    # A fresh daemon thread per lookup: a hung lookup cannot starve the next ones.
+    thread = threading.Thread(target=resolve, daemon=True, name="dns-probe")
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
         return CheckOutcome(False, None, f"resolving {name} timed out after {timeout}s")
-    except OSError as exc:
-        return CheckOutcome(False, None, f"resolving {name} failed: {exc}"[:1000])
+    if "error" in box:
+        return CheckOutcome(False, None, f"resolving {name} failed: {box['error']}"[:1000])
+    answers = box["answers"]
     addresses = sorted({a[4][0] for a in answers})
     return CheckOutcome(True, _elapsed_ms(started), "resolved to " + ", ".join(addresses[:5]))
