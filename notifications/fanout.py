@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from functools import partial
 
@@ -26,6 +27,7 @@ def fan_out(event_id: int, enqueue: Callable[[list[int]], None]) -> int:
     if event is None:
         return 0
     fanout, _ = FanOut.objects.get_or_create(event=event)
+    affected = event_component_ids(event)
     created = 0
     while True:
         with transaction.atomic():
@@ -45,16 +47,18 @@ def fan_out(event_id: int, enqueue: Callable[[list[int]], None]) -> int:
                     "email_suppressed_at",
                     "phone_suppressed_at",
                     "event_kinds",
+                    "all_components",
                 )[: settings.FANOUT_CHUNK_SIZE]
             )
             if not chunk:
                 fanout.finished_at = timezone.now()
                 fanout.save(update_fields=["finished_at"])
                 return created
+            chosen = _chosen_components(chunk)
             rows = [
                 Delivery(event=event, subscriber=subscriber, channel=channel)
                 for subscriber in chunk
-                if event.kind in subscriber.event_kinds
+                if subscriber.wants(event.kind, affected, chosen.get(subscriber.pk, set()))
                 for channel in subscriber.confirmed_channels()
             ]
             Delivery.objects.bulk_create(rows, ignore_conflicts=True)
@@ -70,3 +74,19 @@ def fan_out(event_id: int, enqueue: Callable[[list[int]], None]) -> int:
             fanout.save(update_fields=["cursor"])
             if queued:
                 transaction.on_commit(partial(enqueue, queued))
+
+
+def event_component_ids(event: Event) -> set[int]:
+    """The components an event is about; empty means it concerns everyone."""
+    if event.incident_id:
+        return set(event.incident.components.values_list("pk", flat=True))
+    return {event.component_id} if event.component_id else set()
+
+
+def _chosen_components(chunk: list[Subscriber]) -> dict[int, set[int]]:
+    picky = [s.pk for s in chunk if not s.all_components]
+    chosen: dict[int, set[int]] = defaultdict(set)
+    through = Subscriber.components.through.objects.filter(subscriber_id__in=picky)
+    for subscriber_id, component_id in through.values_list("subscriber_id", "component_id"):
+        chosen[subscriber_id].add(component_id)
+    return chosen

@@ -4,6 +4,9 @@ import phonenumbers
 from django import forms
 from django.conf import settings
 
+from incidents.models import Component, ComponentGroup, EventKind
+from notifications.models import Channel, Subscriber
+
 
 class SubscribeForm(forms.Form):
     email = forms.EmailField(required=False, label="Email address")
@@ -44,3 +47,48 @@ class PhoneCodeForm(forms.Form):
         label="6-digit code",
         error_messages={"invalid": "Enter the 6 digits from the text message."},
     )
+
+
+class PreferencesForm(forms.Form):
+    channels = forms.MultipleChoiceField(
+        choices=[], widget=forms.CheckboxSelectMultiple, required=False, label="Send to"
+    )
+    all_components = forms.TypedChoiceField(
+        choices=[("1", "Every component"), ("0", "Only the components I pick")],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+        label="About",
+    )
+    groups = forms.ModelMultipleChoiceField(
+        queryset=ComponentGroup.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    components = forms.ModelMultipleChoiceField(
+        queryset=Component.objects.select_related("group"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    event_kinds = forms.MultipleChoiceField(
+        choices=EventKind.choices, widget=forms.CheckboxSelectMultiple, label="When"
+    )
+
+    def __init__(self, *args, subscriber: Subscriber, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["channels"].choices = [
+            (channel, f"{label}: {address}")
+            for channel, label, address in (
+                (Channel.EMAIL, "Email", subscriber.email if subscriber.email_confirmed_at else None),
+                (Channel.SMS, "SMS", subscriber.phone if subscriber.phone_confirmed_at else None),
+            )
+            if address
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("all_components") is False:
+            picked = set(data.get("components") or [])
+            for group in data.get("groups") or []:
+                picked.update(group.components.all())
+            if not picked:
+                self.add_error("components", "Pick at least one component, or choose every component.")
+            data["components"] = sorted(picked, key=lambda c: c.pk)
+        return data

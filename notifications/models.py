@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-from incidents.models import Event, EventKind
+from incidents.models import Component, Event, EventKind
 
 # What a new subscriber hears about until they choose otherwise.
 DEFAULT_EVENT_KINDS = [
@@ -36,10 +36,15 @@ class Subscriber(models.Model):
     phone_code_hash = models.CharField(max_length=128, blank=True)
     phone_code_sent_at = models.DateTimeField(null=True, blank=True)
     phone_code_tries = models.PositiveSmallIntegerField(default=0)
-    # Set when a provider says the address will never work (invalid, opted out, bounced).
+    # Set when a provider says the address will never work (invalid number, hard bounce, complaint).
     email_suppressed_at = models.DateTimeField(null=True, blank=True)
     phone_suppressed_at = models.DateTimeField(null=True, blank=True)
+    # Set when the person stops a channel (one-click unsubscribe, SMS STOP); cleared by START.
+    email_opted_out_at = models.DateTimeField(null=True, blank=True)
+    phone_opted_out_at = models.DateTimeField(null=True, blank=True)
     event_kinds = models.JSONField(default=default_event_kinds)
+    all_components = models.BooleanField(default=True)
+    components = models.ManyToManyField(Component, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -63,11 +68,25 @@ class Subscriber(models.Model):
 
     def confirmed_channels(self) -> list[str]:
         channels = []
-        if self.email and self.email_confirmed_at and not self.email_suppressed_at:
+        if (
+            self.email
+            and self.email_confirmed_at
+            and not (self.email_suppressed_at or self.email_opted_out_at)
+        ):
             channels.append(Channel.EMAIL)
-        if self.phone and self.phone_confirmed_at and not self.phone_suppressed_at:
+        if (
+            self.phone
+            and self.phone_confirmed_at
+            and not (self.phone_suppressed_at or self.phone_opted_out_at)
+        ):
             channels.append(Channel.SMS)
         return channels
+
+    def wants(self, event_kind: str, component_ids: set[int], chosen: set[int]) -> bool:
+        """Whether this event is one they chose; `chosen` is their component ids (prefetched)."""
+        if event_kind not in self.event_kinds:
+            return False
+        return self.all_components or not component_ids or bool(component_ids & chosen)
 
 
 class FanOut(models.Model):
@@ -95,7 +114,9 @@ class Delivery(models.Model):
     channel = models.CharField(max_length=10, choices=Channel.choices)
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
-    provider_id = models.CharField(max_length=100, blank=True)
+    provider_id = models.CharField(max_length=100, blank=True, db_index=True)
+    # The provider's own later word (Twilio status callbacks, ESP tracking): delivered, bounced ...
+    provider_status = models.CharField(max_length=20, blank=True)
     error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

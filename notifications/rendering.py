@@ -45,5 +45,5 @@ def render_sms(name: str, context: dict) -> str:
 
 
 def template_for(event: Event) -> str:
-    """Incident events share one template; other kinds get their own."""
-    return "incident_update" if event.kind.startswith("incident.") else event.kind.replace(".", "_")
+    """Incident and maintenance events share the timeline template; other kinds get their own."""
+    return "incident_update" if event.incident_id else event.kind.replace(".", "_")

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
+from notifications import preferences
 from notifications.channels.base import DeliveryError
 from notifications.channels.email import send_email
 from notifications.channels.sms import send_sms
@@ -46,6 +47,9 @@ def send_delivery(delivery_id: int) -> Outcome:
         provider_id = _send(delivery)
     except DeliveryError as exc:
         return _record_failure(delivery, exc)
+    except Exception as exc:  # noqa: BLE001 - a bug must not strand the row in "sending"
+        logger.exception("delivery %s: unexpected error", delivery.pk)
+        return _record_failure(delivery, DeliveryError(f"unexpected error: {exc}", permanent=False))
     Delivery.objects.filter(pk=delivery.pk).update(
         status=DeliveryStatus.SENT,
         provider_id=provider_id[:100],
@@ -64,10 +68,12 @@ def message_id_for(delivery: Delivery) -> str:
 
 def _send(delivery: Delivery) -> str:
     event = delivery.event
+    subscriber = delivery.subscriber
     context = event_context(event)
     name = template_for(event)
-    subscriber = delivery.subscriber
     if delivery.channel == Channel.EMAIL:
+        unsubscribe = preferences.unsubscribe_url(subscriber, Channel.EMAIL)
+        context.update(manage_url=preferences.manage_url(subscriber), unsubscribe_url=unsubscribe)
         content = render_email(name, context)
         return send_email(
             subscriber.email,
@@ -75,6 +81,11 @@ def _send(delivery: Delivery) -> str:
             content.text,
             content.html,
             message_id=message_id_for(delivery),
+            # RFC 8058 one-click unsubscribe: mail clients POST to the URL, no login needed.
+            headers={
+                "List-Unsubscribe": f"<{unsubscribe}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
         )
     return send_sms(subscriber.phone, render_sms(name, context), link=context["link"])
 

@@ -3,9 +3,11 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
-from notifications import confirmation, subscriptions
-from notifications.forms import PhoneCodeForm, SubscribeForm
+from notifications import confirmation, preferences, subscriptions
+from notifications.forms import PhoneCodeForm, PreferencesForm, SubscribeForm
 
 
 def subscribe(request: HttpRequest) -> HttpResponse:
@@ -30,7 +32,8 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
     subscriber = confirmation.confirm_email(token)
     if subscriber is None:
         return render(request, "notifications/link_invalid.html", status=400)
-    return render(request, "notifications/confirmed.html", {"address": subscriber.email})
+    context = {"address": subscriber.email, "manage_url": preferences.manage_url(subscriber)}
+    return render(request, "notifications/confirmed.html", context)
 
 
 def verify_phone(request: HttpRequest, token: str) -> HttpResponse:
@@ -41,7 +44,68 @@ def verify_phone(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         error = confirmation.verify_phone_code(subscriber, form.cleaned_data["code"])
         if error is None:
-            return render(request, "notifications/confirmed.html", {"address": subscriber.phone})
+            context = {"address": subscriber.phone, "manage_url": preferences.manage_url(subscriber)}
+            return render(request, "notifications/confirmed.html", context)
         form.add_error("code", error)
     context = {"form": form, "also_email": "email" in request.GET}
     return render(request, "notifications/verify_phone.html", context, status=400 if form.errors else 200)
+
+
+def manage(request: HttpRequest, token: str) -> HttpResponse:
+    subscriber = preferences.subscriber_for_manage_token(token)
+    if subscriber is None:
+        return render(request, "notifications/link_invalid.html", status=400)
+    initial = {
+        "channels": [
+            c
+            for c, opted_out in (
+                ("email", subscriber.email_opted_out_at),
+                ("sms", subscriber.phone_opted_out_at),
+            )
+            if not opted_out
+        ],
+        "all_components": "1" if subscriber.all_components else "0",
+        "components": list(subscriber.components.all()),
+        "event_kinds": subscriber.event_kinds,
+    }
+    form = PreferencesForm(
+        request.POST if request.method == "POST" else None, subscriber=subscriber, initial=initial
+    )
+    saved = False
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        preferences.save_choices(
+            subscriber,
+            channels=data["channels"],
+            all_components=data["all_components"],
+            components=data["components"],
+            event_kinds=data["event_kinds"],
+        )
+        saved = True
+    context = {"form": form, "subscriber": subscriber, "saved": saved, "token": token}
+    return render(request, "notifications/manage.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+def delete_subscription(request: HttpRequest, token: str) -> HttpResponse:
+    subscriber = preferences.subscriber_for_manage_token(token)
+    if subscriber is None:
+        return render(request, "notifications/link_invalid.html", status=400)
+    subscriber.delete()
+    return render(request, "notifications/unsubscribed.html", {"everything": True})
+
+
+# RFC 8058: mail clients POST "List-Unsubscribe=One-Click" with no cookies and no CSRF token.
+@csrf_exempt
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    found = preferences.parse_unsubscribe_token(token)
+    if found is None:
+        return render(request, "notifications/link_invalid.html", status=400)
+    subscriber, channel = found
+    if request.method == "POST":
+        preferences.opt_out(subscriber, channel)
+        return render(request, "notifications/unsubscribed.html", {"channel": channel})
+    # A GET (a link scanner, a preview) only asks; it never unsubscribes.
+    return render(
+        request, "notifications/unsubscribe_confirm.html", {"channel": channel, "subscriber": subscriber}
+    )
