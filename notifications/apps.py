@@ -12,3 +12,9 @@ class NotificationsConfig(AppConfig):
 
         event_recorded.connect(start_fanout, dispatch_uid="notifications.start_fanout")
         collect_update_stats.connect(update_stats, dispatch_uid="notifications.update_stats")
+
+        from anymail.signals import tracking
+
+        from notifications.webhooks import anymail_tracking
+
+        tracking.connect(anymail_tracking, dispatch_uid="notifications.anymail_tracking")

@@ -14,7 +14,7 @@ class SubscribeForm(forms.Form):
         required=False,
         max_length=32,
         label="Mobile number for SMS",
-        help_text="International format, e.g. +44 7911 123456.",
+        help_text="International format, e.g. +44 7400 123456.",
     )
 
     def clean_email(self) -> str | None:
@@ -28,9 +28,15 @@ class SubscribeForm(forms.Form):
         try:
             number = phonenumbers.parse(raw, settings.SMS_DEFAULT_REGION)
         except phonenumbers.NumberParseException:
-            raise forms.ValidationError("Enter a phone number, e.g. +44 7911 123456.") from None
+            raise forms.ValidationError("Enter a phone number, e.g. +44 7400 123456.") from None
         if not phonenumbers.is_valid_number(number):
             raise forms.ValidationError("That is not a valid phone number.")
+        region = phonenumbers.region_code_for_number(number)
+        allowed = settings.SMS_ALLOWED_COUNTRIES
+        if "*" not in allowed and region not in allowed:
+            raise forms.ValidationError(
+                f"We can't send text messages to numbers in {region} yet; subscribe by email instead."
+            )
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
     def clean(self):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -135,3 +136,48 @@ class Delivery(models.Model):
                 condition=Q(status__in=["queued", "sending"]),
             )
         ]
+
+
+class ImportJob(models.Model):
+    """One CSV upload of subscribers, worked through in batches; `processed` is the resume point."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    filename = models.CharField(max_length=255, blank=True)
+    # The uploaded text (capped by the upload form); emptied once the import is done.
+    contents = models.TextField(blank=True)
+    confirmed = models.BooleanField(default=False, help_text="Import every row as already confirmed.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    invalid = models.PositiveIntegerField(default=0)
+    # The first few row errors, [{"line": 7, "message": "..."}]; `invalid` counts them all.
+    errors = models.JSONField(default=list, blank=True)
+    # Why a failed job stopped (the file could not be read, the queue was unreachable ...).
+    failure = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} ({self.filename or 'upload'})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, self.processed * 100 // self.total)

@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils.module_loading import import_string
 
 from notifications.channels.base import DeliveryError
@@ -64,7 +65,12 @@ class TwilioBackend(BaseBackend):
         from twilio.base.exceptions import TwilioException, TwilioRestException
 
         try:
-            message = self.client.messages.create(to=to, from_=settings.TWILIO_FROM_NUMBER, body=body)
+            extra = {}
+            if settings.TWILIO_STATUS_CALLBACKS:
+                extra["status_callback"] = settings.SITE_URL + reverse("twilio-status")
+            message = self.client.messages.create(
+                to=to, from_=settings.TWILIO_FROM_NUMBER, body=body, **extra
+            )
         except TwilioRestException as exc:
             permanent = exc.code in PERMANENT_TWILIO_CODES or (
                 exc.status in (400, 401, 403, 404) and exc.code not in (None, 20429)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from notifications import ratelimit
 from notifications.models import Subscriber
 from notifications.receivers import enqueue_safely
 
@@ -23,11 +25,25 @@ def sign_up(email: str | None, phone: str | None) -> Subscriber | None:
         by_email = _create(email=email)
     if phone and not by_phone:
         by_phone = _create(phone=phone)
-    if by_email and not by_email.email_confirmed_at:
+    if by_email and by_email.email_opted_out_at:
+        by_email = _resubscribe(by_email, "email")
+    if by_phone and by_phone.phone_opted_out_at:
+        by_phone = _resubscribe(by_phone, "phone")
+    # Per destination, so nobody can flood one inbox or phone with confirmations.
+    limit = settings.CONFIRMATIONS_PER_DESTINATION
+    if by_email and not by_email.email_confirmed_at and ratelimit.allow("confirm", by_email.email, limit):
         transaction.on_commit(lambda: enqueue_safely("send_email_confirmation", by_email.pk))
-    if by_phone and not by_phone.phone_confirmed_at:
+    if by_phone and not by_phone.phone_confirmed_at and ratelimit.allow("confirm", by_phone.phone, limit):
         transaction.on_commit(lambda: enqueue_safely("send_phone_code", by_phone.pk))
     return by_phone
+
+
+def _resubscribe(subscriber: Subscriber, channel: str) -> Subscriber:
+    """Someone who opted out signs up again: confirm the address afresh before sending anything."""
+    setattr(subscriber, f"{channel}_opted_out_at", None)
+    setattr(subscriber, f"{channel}_confirmed_at", None)
+    subscriber.save(update_fields=[f"{channel}_opted_out_at", f"{channel}_confirmed_at"])
+    return subscriber
 
 
 def _create(**fields) -> Subscriber:

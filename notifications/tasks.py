@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from incidents.models import Event
-from notifications import confirmation, fanout, sending
+from notifications import confirmation, fanout, sending, throttle
 from notifications.models import Delivery, DeliveryStatus
 
 RETRY_BASE_SECONDS = 10
 RETRY_CAP_SECONDS = 600
-# A fan-out or delivery untouched this long was stranded (broker down, worker killed).
-STRANDED_AFTER = timedelta(minutes=2)
+MAX_THROTTLE_WAIT = 20.0
 # Past the hard time limit a "sending" row belongs to a dead worker.
 SENDING_STUCK_AFTER = timedelta(minutes=10)
 SWEEP_WINDOW = timedelta(days=2)
@@ -27,7 +28,21 @@ def fanout_event(event_id: int) -> int:
 
 @shared_task(acks_late=True)
 def send_deliveries(delivery_ids: list[int]) -> None:
-    for delivery_id in delivery_ids:
+    channels = dict(Delivery.objects.filter(pk__in=delivery_ids).values_list("pk", "channel"))
+    waited = 0.0
+    for index, delivery_id in enumerate(delivery_ids):
+        channel = channels.get(delivery_id)
+        if channel is None:
+            continue
+        wait = throttle.take(channel)
+        while wait > 0:
+            if waited + wait > MAX_THROTTLE_WAIT:
+                # Hand the rest back to the queue rather than hold a worker past its time limit.
+                send_deliveries.apply_async((delivery_ids[index:],), countdown=wait)
+                return
+            time.sleep(wait)
+            waited += wait
+            wait = throttle.take(channel)
         if sending.send_delivery(delivery_id) is sending.Outcome.RETRY:
             attempts = Delivery.objects.filter(pk=delivery_id).values_list("attempts", flat=True)
             delay = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** max(0, attempts[0] - 1))
@@ -48,10 +63,12 @@ def send_phone_code(subscriber_id: int) -> None:
 def sweep() -> dict:
     """Re-enqueue fan-outs and deliveries that no worker finished."""
     now = timezone.now()
+    # A fan-out or delivery untouched this long was stranded (broker down, worker killed).
+    stranded_after = timedelta(seconds=settings.NOTIFY_STRANDED_AFTER_SECONDS)
     events = list(
         Event.objects.filter(
             created_at__gte=now - SWEEP_WINDOW,
-            created_at__lt=now - STRANDED_AFTER,
+            created_at__lt=now - stranded_after,
         )
         .exclude(fanout__finished_at__isnull=False)
         .values_list("pk", flat=True)[:1000]
@@ -63,9 +80,31 @@ def sweep() -> dict:
     )
     stranded = list(
         Delivery.objects.filter(
-            status=DeliveryStatus.QUEUED, updated_at__lt=now - STRANDED_AFTER
+            status=DeliveryStatus.QUEUED, updated_at__lt=now - stranded_after
         ).values_list("pk", flat=True)[:5000]
     )
     for start in range(0, len(stranded), 100):
         send_deliveries.delay(stranded[start : start + 100])
     return {"events": len(events), "deliveries": len(stranded)}
+
+
+# Each run stops after this long and continues in a fresh task, well inside the soft time limit,
+# so a big import never holds a worker that alerts are waiting for.
+IMPORT_SLICE_SECONDS = 40
+
+
+@shared_task(acks_late=True)
+def import_subscribers(job_id: int) -> None:
+    """Work through a subscriber CSV import in batches, resuming where it stopped."""
+    import logging
+
+    from notifications.console import csv_import
+
+    try:
+        finished = csv_import.run_job(job_id, budget_seconds=IMPORT_SLICE_SECONDS)
+    except Exception as exc:  # noqa: BLE001 - the job row must say it stopped, whatever the cause
+        logging.getLogger(__name__).exception("subscriber import %s failed", job_id)
+        csv_import.fail(job_id, f"The import stopped: {exc.__class__.__name__}. Rows up to the progress shown were imported.")
+        return
+    if not finished:
+        import_subscribers.delay(job_id)

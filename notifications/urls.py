@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
-from notifications import views
+from notifications import views, webhooks
 
 urlpatterns = [
     path("subscribe/", views.subscribe, name="subscribe"),
@@ -12,4 +12,8 @@ urlpatterns = [
     path("subscribe/manage/<str:token>/", views.manage, name="subscription-manage"),
     path("subscribe/manage/<str:token>/delete/", views.delete_subscription, name="subscription-delete"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("webhooks/twilio/inbound", webhooks.twilio_inbound, name="twilio-inbound"),
+    path("webhooks/twilio/status", webhooks.twilio_status, name="twilio-status"),
+    # Anymail's tracking webhooks, one per ESP: /anymail/<esp>/tracking/ (basic auth: WEBHOOK_SECRET).
+    path("anymail/", include("anymail.urls")),
 ]

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from notifications import confirmation, preferences, subscriptions
+from notifications import confirmation, preferences, ratelimit, subscriptions
 from notifications.forms import PhoneCodeForm, PreferencesForm, SubscribeForm
 
 
@@ -14,6 +15,13 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     form = SubscribeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        ip = ratelimit.client_ip(request)
+        limited = not ratelimit.allow("signup-ip", ip, settings.SIGNUP_LIMIT_PER_IP) or (
+            data["phone"] and not ratelimit.allow("sms-signup-ip", ip, settings.SMS_SIGNUP_LIMIT_PER_IP)
+        )
+        if limited:
+            form.add_error(None, "Too many sign-ups from your network. Please try again in a few hours.")
+            return render(request, "notifications/subscribe.html", {"form": form}, status=429)
         phone_subscriber = subscriptions.sign_up(data["email"], data["phone"])
         if phone_subscriber:
             token = confirmation.phone_token(phone_subscriber)

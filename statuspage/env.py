@@ -44,3 +44,29 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_float(name: str, default: float, minimum: float | None = None) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def env_rate(name: str, default: str) -> tuple[int, int]:
+    """A limit written "count/seconds", e.g. "10/14400" for 10 per 4 hours."""
+    raw = os.environ.get(name) or default
+    count, _, seconds = raw.partition("/")
+    try:
+        parsed = int(count), int(seconds)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must look like 10/14400 (count/seconds), got {raw!r}") from None
+    if parsed[0] < 0 or parsed[1] < 1:
+        raise ImproperlyConfigured(f"{name} needs a count >= 0 and seconds >= 1, got {raw!r}")
+    return parsed

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from pathlib import Path
 
 import dj_database_url
 
-from statuspage.env import env_bool, env_int, env_list, env_str
+from statuspage.env import env_bool, env_float, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -34,6 +35,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
     "incidents",
     "notifications",
 ]
@@ -62,6 +66,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "statuspage.context_processors.site",
+                "incidents.context_processors.active_incidents",
             ],
         },
     },
@@ -159,6 +164,11 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "status@localhost")
 ANYMAIL = {
     key.removeprefix("ANYMAIL_"): value for key, value in os.environ.items() if key.startswith("ANYMAIL_")
 }
+# Tracking webhooks (bounces, complaints) need HTTP basic auth "user:password". Unset, a value
+# derived from SECRET_KEY that nobody knows: every webhook call is refused until you set it.
+ANYMAIL.setdefault(
+    "WEBHOOK_SECRET", "anymail:" + hashlib.sha256(f"anymail-{SECRET_KEY}".encode()).hexdigest()
+)
 
 # --- SMS: Twilio when an account is configured, else the console.
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
@@ -179,6 +189,63 @@ FANOUT_CHUNK_SIZE = env_int("FANOUT_CHUNK_SIZE", 500, minimum=1)
 CONFIRM_LINK_MAX_AGE_SECONDS = env_int("CONFIRM_LINK_MAX_AGE_SECONDS", 7 * 24 * 3600, minimum=60)
 SMS_CODE_MAX_AGE_SECONDS = env_int("SMS_CODE_MAX_AGE_SECONDS", 15 * 60, minimum=60)
 SMS_CODE_MAX_TRIES = env_int("SMS_CODE_MAX_TRIES", 5, minimum=1)
+NOTIFY_STRANDED_AFTER_SECONDS = env_int("NOTIFY_STRANDED_AFTER_SECONDS", 120, minimum=1)
+
+# --- Abuse limits ("count/seconds"), counted in the cache; they fail open if it is down.
+SIGNUP_LIMIT_PER_IP = env_rate("SIGNUP_LIMIT_PER_IP", "30/3600")
+SMS_SIGNUP_LIMIT_PER_IP = env_rate("SMS_SIGNUP_LIMIT_PER_IP", "10/14400")
+CONFIRMATIONS_PER_DESTINATION = env_rate("CONFIRMATIONS_PER_DESTINATION", "3/3600")
+# Behind N reverse proxies, the client is the Nth address from the right of X-Forwarded-For.
+NUM_PROXIES = env_int("NUM_PROXIES", 0, minimum=0)
+# ISO 3166 regions that may sign up for SMS; "*" allows all (SMS pumping fraud targets the rest).
+SMS_ALLOWED_COUNTRIES = env_list(
+    "SMS_ALLOWED_COUNTRIES",
+    "US CA GB GG JE IM IE FR DE NL BE LU ES PT IT AT CH SE NO DK FI IS PL CZ AU NZ".split(),
+)
+# Sends per second per channel, shared by all workers (a token bucket in Redis); 0 = no limit.
+# A Twilio long code takes 1 SMS/s; a toll-free or short code more.
+SMS_RATE_PER_SECOND = env_float("SMS_RATE_PER_SECOND", 0, minimum=0)
+EMAIL_RATE_PER_SECOND = env_float("EMAIL_RATE_PER_SECOND", 0, minimum=0)
+# Twilio posts delivery receipts here (needs a public SITE_URL).
+TWILIO_STATUS_CALLBACKS = env_bool("TWILIO_STATUS_CALLBACKS", True)
+
+# --- Staff API (/api/v1/): tokens are made in the admin (Auth Token > Tokens).
+REST_FRAMEWORK = {
+    # Token first: its "WWW-Authenticate: Token" makes unauthenticated requests a 401, not a 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": f"{SITE_NAME} staff API",
+    "DESCRIPTION": (
+        "Incidents, their updates, scheduled maintenance and component status, for staff. "
+        "Authenticate with `Authorization: Token <key>`; tokens are created in the admin."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ComponentStatusEnum": "incidents.models.ComponentStatus",
+        "ImpactEnum": "incidents.models.Impact",
+        "TimelineStatusEnum": "incidents.models.IncidentStatus",
+        "IncidentStatusEnum": "incidents.api.serializers.INCIDENT_STATUS_CHOICES",
+        "DeclareStatusEnum": "incidents.api.serializers.DECLARE_STATUSES",
+        "IncidentUpdateStatusEnum": "incidents.api.serializers.INCIDENT_UPDATE_STATUSES",
+        "MaintenanceStatusEnum": "incidents.api.serializers.MAINTENANCE_UPDATE_STATUSES",
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -16,6 +16,14 @@ def sms_outbox(settings):
     sms_backends.outbox.clear()
 
 
+@pytest.fixture(autouse=True)
+def generous_abuse_limits(settings):
+    """Counters live in the real Redis across tests; tests of the limits set their own."""
+    settings.SIGNUP_LIMIT_PER_IP = (10_000, 3600)
+    settings.SMS_SIGNUP_LIMIT_PER_IP = (10_000, 3600)
+    settings.CONFIRMATIONS_PER_DESTINATION = (10_000, 3600)
+
+
 @pytest.fixture
 def group(db) -> ComponentGroup:
     return ComponentGroup.objects.create(name="Message queue", position=1)

@@ -40,4 +40,8 @@ def send_email(
         raise DeliveryError(f"recipient refused by the ESP: {exc}", permanent=True) from exc
     except (AnymailError, smtplib.SMTPException, OSError) as exc:
         raise DeliveryError(f"email not accepted: {exc}", permanent=False) from exc
-    return message.extra_headers.get("Message-ID", "")
+    # Anymail reports the ESP's own id, which its tracking webhooks refer to.
+    status = getattr(message, "anymail_status", None)
+    return (status and status.message_id and str(status.message_id)) or message.extra_headers.get(
+        "Message-ID", ""
+    )

@@ -1,0 +1,1 @@
+"""The staff REST API (token auth) for incidents, maintenance and component status."""

@@ -1,0 +1,345 @@
+"""The staff REST API: the console's operations, over token auth, through the same services."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+
+from incidents import services
+from incidents.api import serializers as s
+from incidents.api.pagination import StaffPagination
+from incidents.api.permissions import SET_COMPONENT_STATUS, VIEW, WRITE_INCIDENTS, RolePermission
+from incidents.api.schema import StaffAPISchema
+from incidents.models import (
+    Component,
+    Impact,
+    Incident,
+    IncidentKind,
+    IncidentStatus,
+    IncidentUpdate,
+)
+from incidents.services.incidents import AUDITED
+
+
+class LimitedJSONParser(JSONParser):
+    """JSON bodies bounded like Django's form uploads (DATA_UPLOAD_MAX_MEMORY_SIZE), and in depth."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        request = (parser_context or {}).get("request")
+        length = request.META.get("CONTENT_LENGTH") if request is not None else None
+        if limit is not None and length and length.isdigit() and int(length) > limit:
+            raise ParseError(f"The request body is larger than {limit} bytes.")
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            # json gives up on deep nesting ([[[[...]]]]) with RecursionError, which DRF lets through.
+            raise ParseError("JSON parse error - the body is nested too deeply.") from None
+
+
+class StaffView(generics.GenericAPIView):
+    schema = StaffAPISchema()
+    permission_classes = [RolePermission]
+    parser_classes = [LimitedJSONParser]
+    pagination_class = StaffPagination
+    read_permissions = VIEW
+    write_permissions = WRITE_INCIDENTS
+
+
+def incident_queryset(kind: str):
+    return (
+        Incident.objects.filter(kind=kind)
+        .prefetch_related(Prefetch("components", queryset=Component.objects.order_by("position", "name")))
+        .order_by("-created_at", "-id")
+    )
+
+
+class KindListView(StaffView, generics.ListCreateAPIView):
+    kind: str
+    filter_serializer_class: type[s.serializers.Serializer]
+
+    def get_queryset(self):
+        return incident_queryset(self.kind)
+
+    def filter_queryset(self, queryset):
+        # A plain dict: from a QueryDict, DRF would take "?status=" as no filter at all.
+        query = self.filter_serializer_class(data=self.request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        if query.validated_data.get("status"):
+            queryset = queryset.filter(status=query.validated_data["status"])
+        return queryset
+
+    def created(self, incident: Incident) -> Response:
+        incident = get_object_or_404(self.get_queryset(), pk=incident.pk)
+        return Response(self.get_serializer(incident).data, status=status.HTTP_201_CREATED)
+
+
+class IncidentList(KindListView):
+    kind = IncidentKind.INCIDENT
+    serializer_class = s.IncidentSerializer
+    filter_serializer_class = s.StatusFilterSerializer
+
+    @extend_schema(summary="List incidents, drafts included", parameters=[s.StatusFilterSerializer])
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Declare an incident",
+        description="Opens the incident with its first update; published at once unless `publish` is false.",
+        request=s.IncidentCreateSerializer,
+        responses={201: s.IncidentSerializer},
+    )
+    def post(self, request, *args, **kwargs):
+        payload = s.IncidentCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        statuses = data["components"]
+        incident = Incident(
+            kind=IncidentKind.INCIDENT,
+            name=data["name"],
+            status=data["status"],
+            impact=data.get("impact") or services.default_impact(statuses),
+            is_published=data["publish"],
+        )
+        services.open_incident(
+            incident,
+            data["body"],
+            components=Component.objects.filter(pk__in=list(statuses)),
+            component_statuses=statuses,
+            actor=request.user,
+        )
+        return self.created(incident)
+
+
+class MaintenanceList(KindListView):
+    kind = IncidentKind.MAINTENANCE
+    serializer_class = s.MaintenanceSerializer
+    filter_serializer_class = s.MaintenanceStatusFilterSerializer
+
+    def get_queryset(self):
+        return super().get_queryset().order_by("-scheduled_for", "-id")
+
+    @extend_schema(summary="List scheduled maintenance", parameters=[s.MaintenanceStatusFilterSerializer])
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Schedule maintenance",
+        description="Announced (and subscribers notified) at once, as in the console.",
+        request=s.MaintenanceCreateSerializer,
+        responses={201: s.MaintenanceSerializer},
+    )
+    def post(self, request, *args, **kwargs):
+        payload = s.MaintenanceCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        incident = Incident(
+            kind=IncidentKind.MAINTENANCE,
+            name=data["name"],
+            status=IncidentStatus.SCHEDULED,
+            impact=Impact.NONE,
+            scheduled_for=data["scheduled_for"],
+            scheduled_until=data["scheduled_until"],
+            auto_transition=data["auto_transition"],
+        )
+        services.open_incident(
+            incident,
+            data["body"],
+            components=Component.objects.filter(pk__in=data["components"]),
+            actor=request.user,
+        )
+        return self.created(incident)
+
+
+@csrf_exempt  # it changes nothing; CSRF's HTML 403 would hide the JSON 404
+def not_found(request, *args, **kwargs) -> JsonResponse:
+    """A JSON 404 for paths under the API's resources that name no object, e.g. /incidents/abc/."""
+    return JsonResponse({"detail": "Not found."}, status=404)
+
+
+class IncidentDetail(StaffView, generics.RetrieveUpdateAPIView):
+    http_method_names = ["get", "patch", "head", "options"]
+    serializer_class = s.IncidentSerializer
+
+    def get_queryset(self):
+        return incident_queryset(IncidentKind.INCIDENT)
+
+    @extend_schema(summary="An incident")
+    def get(self, request, *args, **kwargs):
+        return self.retrieve(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Rename an incident or change its impact",
+        description="Status and component statuses change through updates (`.../updates/`).",
+        request=s.IncidentEditSerializer,
+        responses={200: s.IncidentSerializer},
+    )
+    def patch(self, request, *args, **kwargs):
+        incident = self.get_object()
+        payload = s.IncidentEditSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        edit_incident(incident, payload.validated_data, actor=request.user)
+        return Response(self.get_serializer(self.get_object()).data)
+
+
+@transaction.atomic
+def edit_incident(incident: Incident, changes: dict, actor) -> None:
+    """Apply name/impact changes and audit them; the services have no edit of their own."""
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    before = services.snapshot(incident, AUDITED)
+    changed = [field for field, value in changes.items() if getattr(incident, field) != value]
+    if not changed:
+        return
+    for field in changed:
+        setattr(incident, field, changes[field])
+    incident.save(update_fields=[*changed, "updated_at"])
+    services.audit(actor, f"{incident.kind}.edited", incident, before, services.snapshot(incident, AUDITED))
+
+
+class MaintenanceDetail(StaffView, generics.RetrieveAPIView):
+    serializer_class = s.MaintenanceSerializer
+
+    def get_queryset(self):
+        return incident_queryset(IncidentKind.MAINTENANCE)
+
+    @extend_schema(summary="A scheduled maintenance")
+    def get(self, request, *args, **kwargs):
+        return self.retrieve(request, *args, **kwargs)
+
+
+class UpdateList(StaffView, generics.ListCreateAPIView):
+    """An incident's or maintenance's timeline, newest first."""
+
+    kind: str
+    input_serializer_class: type[s.UpdateCreateSerializer]
+    serializer_class = s.IncidentUpdateSerializer
+
+    def get_incident(self) -> Incident:
+        if not hasattr(self, "_incident"):
+            self._incident = get_object_or_404(Incident, kind=self.kind, pk=self.kwargs["pk"])
+        return self._incident
+
+    def get_queryset(self):
+        return (
+            IncidentUpdate.objects.filter(incident=self.get_incident())
+            .select_related("created_by")
+            .order_by("-created_at", "-id")
+        )
+
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        incident = self.get_incident()
+        payload = self.input_serializer_class(data=request.data, context={"incident": incident})
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        update = services.post_update(
+            incident,
+            data["status"],
+            data["body"],
+            component_statuses=data.get("components") or {},
+            actor=request.user,
+        )
+        update = IncidentUpdate.objects.select_related("created_by").get(pk=update.pk)
+        return Response(self.get_serializer(update).data, status=status.HTTP_201_CREATED)
+
+
+class IncidentUpdateList(UpdateList):
+    kind = IncidentKind.INCIDENT
+    input_serializer_class = s.UpdateCreateSerializer
+
+    @extend_schema(summary="An incident's updates, newest first")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Post an update to an incident",
+        description=(
+            "Moves the incident to the update's status and sets the given statuses of its components. "
+            "Resolving restores the components not named here."
+        ),
+        request=s.UpdateCreateSerializer,
+        responses={201: s.IncidentUpdateSerializer},
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+class MaintenanceUpdateList(UpdateList):
+    kind = IncidentKind.MAINTENANCE
+    input_serializer_class = s.MaintenanceUpdateCreateSerializer
+
+    @extend_schema(summary="A maintenance's updates, newest first")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Post an update to a maintenance",
+        description="E.g. start it early (`in_progress`) or complete it (`completed`).",
+        request=s.MaintenanceUpdateCreateSerializer,
+        responses={201: s.IncidentUpdateSerializer},
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+class IncidentPublish(StaffView):
+    serializer_class = s.IncidentSerializer
+
+    def get_queryset(self):
+        return incident_queryset(IncidentKind.INCIDENT)
+
+    @extend_schema(
+        summary="Publish a draft incident",
+        description="Makes a draft public and notifies subscribers; a public incident is left as it is.",
+        request=None,
+        responses={200: s.IncidentSerializer},
+        operation_id="incidents_publish",
+    )
+    def post(self, request, *args, **kwargs):
+        incident = self.get_object()
+        services.publish_incident(incident, actor=request.user)
+        return Response(self.get_serializer(self.get_object()).data)
+
+
+class ComponentList(StaffView, generics.ListAPIView):
+    serializer_class = s.ComponentSerializer
+    queryset = Component.objects.select_related("group").order_by("position", "name", "id")
+
+    @extend_schema(summary="List components")
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)
+
+
+class ComponentDetail(StaffView, generics.RetrieveUpdateAPIView):
+    http_method_names = ["get", "patch", "head", "options"]
+    serializer_class = s.ComponentSerializer
+    queryset = Component.objects.select_related("group")
+    write_permissions = SET_COMPONENT_STATUS
+
+    @extend_schema(summary="A component")
+    def get(self, request, *args, **kwargs):
+        return self.retrieve(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Set a component's status by hand",
+        description="Probes take over again at their next change of state.",
+        request=s.ComponentStatusSerializer,
+        responses={200: s.ComponentSerializer},
+    )
+    def patch(self, request, *args, **kwargs):
+        component = self.get_object()
+        payload = s.ComponentStatusSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.set_status_by_staff(component, payload.validated_data["status"], actor=request.user)
+        return Response(self.get_serializer(self.get_object()).data)

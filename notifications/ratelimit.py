@@ -1,0 +1,35 @@
+"""Fixed-window counters in the cache for abuse limits; if the cache is down they let requests through."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+
+logger = logging.getLogger(__name__)
+
+
+def allow(scope: str, key: str, limit: tuple[int, int]) -> bool:
+    """Count one hit for `key`; False once it passes `limit` = (count, seconds) in this window."""
+    count, seconds = limit
+    window = int(time.time() // seconds)
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]  # no addresses in cache keys
+    cache_key = f"ratelimit:{scope}:{digest}:{window}"
+    try:
+        hits = 1 if cache.add(cache_key, 1, timeout=seconds) else cache.incr(cache_key)
+    except Exception:  # noqa: BLE001 - a cache outage must not take sign-ups down with it
+        logger.warning("rate limit %s not checked: cache unavailable", scope)
+        return True
+    return hits <= count
+
+
+def client_ip(request: HttpRequest) -> str:
+    if settings.NUM_PROXIES:
+        forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
+        if len(forwarded) >= settings.NUM_PROXIES:
+            return forwarded[-settings.NUM_PROXIES]
+    return request.META.get("REMOTE_ADDR", "")
