@@ -115,6 +115,8 @@ class Delivery(models.Model):
     channel = models.CharField(max_length=10, choices=Channel.choices)
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # When a transient failure's backoff ends; the sweeper leaves the row alone until then.
+    retry_at = models.DateTimeField(null=True, blank=True)
     provider_id = models.CharField(max_length=100, blank=True, db_index=True)
     # The provider's own later word (Twilio status callbacks, ESP tracking): delivered, bounced ...
     provider_status = models.CharField(max_length=20, blank=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from enum import Enum
 from urllib.parse import urlsplit
 
@@ -60,6 +61,12 @@ def send_delivery(delivery_id: int) -> Outcome:
     return Outcome.SENT
 
 
+def backoff_seconds(attempts: int) -> float:
+    """Exponential backoff after the n-th failed attempt, capped."""
+    base, cap = settings.NOTIFY_RETRY_BASE_SECONDS, settings.NOTIFY_RETRY_CAP_SECONDS
+    return min(cap, base * 2 ** max(0, attempts - 1))
+
+
 def message_id_for(delivery: Delivery) -> str:
     """The same Message-ID on every attempt, so a resend is recognisable as one."""
     domain = urlsplit(settings.SITE_URL).hostname or "localhost"
@@ -93,8 +100,12 @@ def _send(delivery: Delivery) -> str:
 def _record_failure(delivery: Delivery, exc: DeliveryError) -> Outcome:
     retry = not exc.permanent and delivery.attempts < settings.NOTIFY_MAX_ATTEMPTS
     status = DeliveryStatus.QUEUED if retry else DeliveryStatus.FAILED
+    now = timezone.now()
     Delivery.objects.filter(pk=delivery.pk).update(
-        status=status, error=str(exc)[:500], updated_at=timezone.now()
+        status=status,
+        error=str(exc)[:500],
+        updated_at=now,
+        retry_at=now + timedelta(seconds=backoff_seconds(delivery.attempts)) if retry else None,
     )
     if exc.permanent:
         field = "email_suppressed_at" if delivery.channel == Channel.EMAIL else "phone_suppressed_at"

@@ -55,9 +55,12 @@ class LocmemBackend(BaseBackend):
 
 class TwilioBackend(BaseBackend):
     def __init__(self) -> None:
+        from twilio.http.http_client import TwilioHttpClient
         from twilio.rest import Client
 
-        self.client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
+        # The client waits forever by default; a hung provider must not hold a worker.
+        http = TwilioHttpClient(timeout=settings.PROVIDER_TIMEOUT_SECONDS)
+        self.client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http)
         if settings.TWILIO_API_BASE_URL:
             self.client.api.base_url = settings.TWILIO_API_BASE_URL.rstrip("/")
 

@@ -7,17 +7,14 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from incidents.models import Event
 from notifications import confirmation, fanout, sending, throttle
 from notifications.models import Delivery, DeliveryStatus
 
-RETRY_BASE_SECONDS = 10
-RETRY_CAP_SECONDS = 600
 MAX_THROTTLE_WAIT = 20.0
-# Past the hard time limit a "sending" row belongs to a dead worker.
-SENDING_STUCK_AFTER = timedelta(minutes=10)
 SWEEP_WINDOW = timedelta(days=2)
 
 
@@ -44,8 +41,8 @@ def send_deliveries(delivery_ids: list[int]) -> None:
             waited += wait
             wait = throttle.take(channel)
         if sending.send_delivery(delivery_id) is sending.Outcome.RETRY:
-            attempts = Delivery.objects.filter(pk=delivery_id).values_list("attempts", flat=True)
-            delay = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** max(0, attempts[0] - 1))
+            retry_at = Delivery.objects.filter(pk=delivery_id).values_list("retry_at", flat=True).first()
+            delay = max(0.0, (retry_at - timezone.now()).total_seconds()) if retry_at else 0.0
             send_deliveries.apply_async(([delivery_id],), countdown=delay)
 
 
@@ -75,12 +72,20 @@ def sweep() -> dict:
     )
     for event_id in events:
         fanout_event.delay(event_id)
-    Delivery.objects.filter(status=DeliveryStatus.SENDING, updated_at__lt=now - SENDING_STUCK_AFTER).update(
+    # Past the hard time limit, a "sending" row belongs to a dead worker: send it again
+    # (at least once; the stable Message-ID lets mail systems drop a rare duplicate).
+    stuck = Delivery.objects.filter(
+        status=DeliveryStatus.SENDING,
+        updated_at__lt=now - timedelta(seconds=settings.NOTIFY_SENDING_STUCK_SECONDS),
+    )
+    stuck_ids = list(stuck.values_list("pk", flat=True)[:5000])
+    Delivery.objects.filter(pk__in=stuck_ids, status=DeliveryStatus.SENDING).update(
         status=DeliveryStatus.QUEUED, updated_at=now
     )
-    stranded = list(
+    waiting = Q(retry_at__isnull=True) | Q(retry_at__lt=now - stranded_after)
+    stranded = stuck_ids + list(
         Delivery.objects.filter(
-            status=DeliveryStatus.QUEUED, updated_at__lt=now - stranded_after
+            waiting, status=DeliveryStatus.QUEUED, updated_at__lt=now - stranded_after
         ).values_list("pk", flat=True)[:5000]
     )
     for start in range(0, len(stranded), 100):
@@ -104,7 +109,10 @@ def import_subscribers(job_id: int) -> None:
         finished = csv_import.run_job(job_id, budget_seconds=IMPORT_SLICE_SECONDS)
     except Exception as exc:  # noqa: BLE001 - the job row must say it stopped, whatever the cause
         logging.getLogger(__name__).exception("subscriber import %s failed", job_id)
-        csv_import.fail(job_id, f"The import stopped: {exc.__class__.__name__}. Rows up to the progress shown were imported.")
+        csv_import.fail(
+            job_id,
+            f"The import stopped: {exc.__class__.__name__}. Rows up to the progress shown were imported.",
+        )
         return
     if not finished:
         import_subscribers.delay(job_id)

@@ -152,7 +152,7 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)  # SMTP; Anymail ESPs use REQUESTS_TIMEOUT
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
@@ -189,7 +189,14 @@ FANOUT_CHUNK_SIZE = env_int("FANOUT_CHUNK_SIZE", 500, minimum=1)
 CONFIRM_LINK_MAX_AGE_SECONDS = env_int("CONFIRM_LINK_MAX_AGE_SECONDS", 7 * 24 * 3600, minimum=60)
 SMS_CODE_MAX_AGE_SECONDS = env_int("SMS_CODE_MAX_AGE_SECONDS", 15 * 60, minimum=60)
 SMS_CODE_MAX_TRIES = env_int("SMS_CODE_MAX_TRIES", 5, minimum=1)
+# Retries of transient send errors: base * 2^(attempt-1) seconds, capped.
+NOTIFY_RETRY_BASE_SECONDS = env_float("NOTIFY_RETRY_BASE_SECONDS", 10, minimum=0.1)
+NOTIFY_RETRY_CAP_SECONDS = env_float("NOTIFY_RETRY_CAP_SECONDS", 600, minimum=1)
+# The sweeper re-enqueues fan-outs and queued deliveries untouched this long (broker down, worker
+# killed), and re-queues deliveries stuck in "sending" past the task's hard time limit.
 NOTIFY_STRANDED_AFTER_SECONDS = env_int("NOTIFY_STRANDED_AFTER_SECONDS", 120, minimum=1)
+NOTIFY_SENDING_STUCK_SECONDS = env_int("NOTIFY_SENDING_STUCK_SECONDS", 600, minimum=1)
+PROVIDER_TIMEOUT_SECONDS = env_float("PROVIDER_TIMEOUT_SECONDS", 10, minimum=0.1)
 
 # --- Abuse limits ("count/seconds"), counted in the cache; they fail open if it is down.
 SIGNUP_LIMIT_PER_IP = env_rate("SIGNUP_LIMIT_PER_IP", "30/3600")
