@@ -1,0 +1,252 @@
+"""Twilio inbound SMS and status callbacks, Anymail tracking: signed or refused, never a 500."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from django.utils import timezone
+from twilio.request_validator import RequestValidator
+
+from incidents import services
+from incidents.models import Event, Incident
+from notifications.fanout import fan_out
+from notifications.models import Channel, Delivery, Subscriber
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = "twilio-test-auth-token"
+SITE = "https://status.example.com"
+PHONE = "+14155552671"
+
+
+@pytest.fixture(autouse=True)
+def twilio_settings(settings):
+    settings.TWILIO_AUTH_TOKEN = TOKEN
+    settings.SITE_URL = SITE
+    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": "hook:s3cret"}
+
+
+@pytest.fixture
+def subscriber() -> Subscriber:
+    now = timezone.now()
+    return Subscriber.objects.create(
+        email="ops@example.com", phone=PHONE, email_confirmed_at=now, phone_confirmed_at=now
+    )
+
+
+def twilio_post(client, path: str, params: dict, *, signature: str | None = None):
+    signed = RequestValidator(TOKEN).compute_signature(SITE + path, params)
+    return client.post(
+        path, params, headers={"X-Twilio-Signature": signed if signature is None else signature}
+    )
+
+
+# --- Inbound SMS
+
+
+@pytest.mark.parametrize(
+    "word", ["STOP", "stop", "StopAll", "UNSUBSCRIBE", "cancel", "END", "quit", " Stop."]
+)
+def test_stop_words_opt_the_number_out(client, subscriber, word):
+    response = twilio_post(client, "/webhooks/twilio/inbound", {"From": PHONE, "Body": word})
+
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/xml")
+    subscriber.refresh_from_db()
+    assert subscriber.phone_opted_out_at is not None
+    assert subscriber.confirmed_channels() == [Channel.EMAIL]
+
+
+@pytest.mark.parametrize("word", ["START", "yes", "Unstop"])
+def test_start_words_opt_the_number_back_in(client, subscriber, word):
+    twilio_post(client, "/webhooks/twilio/inbound", {"From": PHONE, "Body": "STOP"})
+    twilio_post(client, "/webhooks/twilio/inbound", {"From": PHONE, "Body": word})
+    subscriber.refresh_from_db()
+    assert subscriber.phone_opted_out_at is None
+    assert Channel.SMS in subscriber.confirmed_channels()
+
+
+@pytest.mark.parametrize("word", ["HELP", "info"])
+def test_help_words_get_a_reply(client, subscriber, word):
+    response = twilio_post(client, "/webhooks/twilio/inbound", {"From": PHONE, "Body": word})
+    body = response.content.decode()
+    assert "<Message>" in body and "Reply STOP to unsubscribe" in body
+    subscriber.refresh_from_db()
+    assert subscriber.phone_opted_out_at is None
+
+
+def test_other_texts_change_nothing_and_get_no_reply(client, subscriber):
+    response = twilio_post(
+        client, "/webhooks/twilio/inbound", {"From": PHONE, "Body": "thanks, stop it later"}
+    )
+    assert "<Message>" not in response.content.decode()
+    subscriber.refresh_from_db()
+    assert subscriber.phone_opted_out_at is None
+
+
+@pytest.mark.parametrize("signature", ["", "bm90LXRoZS1zaWduYXR1cmU=", None])
+def test_a_bad_signature_is_403_and_changes_nothing(client, subscriber, signature):
+    params = {"From": PHONE, "Body": "STOP"}
+    if signature is None:  # signed for other parameters
+        signature = RequestValidator(TOKEN).compute_signature(
+            SITE + "/webhooks/twilio/inbound", {"From": PHONE}
+        )
+    response = client.post("/webhooks/twilio/inbound", params, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 403
+    subscriber.refresh_from_db()
+    assert subscriber.phone_opted_out_at is None
+
+
+def test_without_a_twilio_token_every_webhook_is_refused(client, subscriber, settings):
+    settings.TWILIO_AUTH_TOKEN = ""
+    response = client.post("/webhooks/twilio/inbound", {"From": PHONE, "Body": "STOP"})
+    assert response.status_code == 403
+
+
+def test_get_is_405(client):
+    assert client.get("/webhooks/twilio/inbound").status_code == 405
+
+
+# --- Status callbacks
+
+
+@pytest.fixture
+def sms_delivery(subscriber, component) -> Delivery:
+    incident = services.open_incident(Incident(name="Queue backlog", impact="minor"), "Looking.", [component])
+    event = Event.objects.get(incident=incident)
+    return Delivery.objects.create(
+        event=event, subscriber=subscriber, channel=Channel.SMS, status="sent", provider_id="SM123"
+    )
+
+
+def callback(client, status: str, **extra):
+    return twilio_post(
+        client, "/webhooks/twilio/status", {"MessageSid": "SM123", "MessageStatus": status, **extra}
+    )
+
+
+def test_status_callbacks_move_a_delivery_forward(client, sms_delivery):
+    for status in ["queued", "sent", "delivered"]:
+        assert callback(client, status).status_code == 200
+        sms_delivery.refresh_from_db()
+        assert sms_delivery.provider_status == status
+
+
+def test_an_out_of_order_callback_never_moves_a_delivery_backwards(client, sms_delivery):
+    callback(client, "delivered")
+    callback(client, "sent")
+    callback(client, "queued")
+    sms_delivery.refresh_from_db()
+    assert sms_delivery.provider_status == "delivered"
+
+
+def test_an_undeliverable_landline_suppresses_the_number(client, sms_delivery, subscriber):
+    callback(client, "undelivered", ErrorCode="30006")
+    subscriber.refresh_from_db()
+    assert subscriber.phone_suppressed_at is not None and subscriber.email_suppressed_at is None
+
+
+def test_a_transient_carrier_failure_does_not_suppress(client, sms_delivery, subscriber):
+    callback(client, "failed", ErrorCode="30003")
+    subscriber.refresh_from_db()
+    assert subscriber.phone_suppressed_at is None
+
+
+def test_a_badly_signed_callback_changes_nothing(client, sms_delivery):
+    response = client.post(
+        "/webhooks/twilio/status",
+        {"MessageSid": "SM123", "MessageStatus": "failed"},
+        headers={"X-Twilio-Signature": "x"},
+    )
+    assert response.status_code == 403
+    sms_delivery.refresh_from_db()
+    assert sms_delivery.provider_status == ""
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"MessageSid": "SM123"},
+        {"MessageSid": "SM999", "MessageStatus": "delivered"},
+        {"MessageSid": "SM123", "MessageStatus": "exploded"},
+    ],
+)
+def test_unknown_or_incomplete_callbacks_are_ignored_without_error(client, sms_delivery, params):
+    assert twilio_post(client, "/webhooks/twilio/status", params).status_code == 200
+    sms_delivery.refresh_from_db()
+    assert sms_delivery.provider_status == ""
+
+
+# --- Anymail tracking (Postmark's format as the example ESP)
+
+
+def postmark(client, payload: dict, auth: str = "hook:s3cret"):
+    headers = {"Authorization": "Basic " + base64.b64encode(auth.encode()).decode()}
+    return client.post(
+        "/anymail/postmark/tracking/",
+        data=json.dumps(payload),
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+HARD_BOUNCE = {
+    "RecordType": "Bounce",
+    "Type": "HardBounce",
+    "TypeCode": 1,
+    "MessageID": "883953f4-6105-42a2-a16a-77a8eac79483",
+    "Email": "ops@example.com",
+    "BouncedAt": "2026-11-22T10:00:00Z",
+    "Description": "The server was unable to deliver your message (ex: unknown user, mailbox not found).",
+}
+
+
+def test_a_hard_bounce_suppresses_the_address_and_stops_later_sends(client, subscriber, component):
+    assert postmark(client, HARD_BOUNCE).status_code == 200
+    subscriber.refresh_from_db()
+    assert subscriber.email_suppressed_at is not None
+
+    incident = services.open_incident(Incident(name="Queue backlog", impact="minor"), "Looking.", [component])
+    fan_out(Event.objects.get(incident=incident).pk, enqueue=lambda ids: None)
+    assert list(Delivery.objects.values_list("channel", flat=True)) == [Channel.SMS]
+
+
+def test_a_spam_complaint_suppresses_the_address(client, subscriber):
+    complaint = {**HARD_BOUNCE, "RecordType": "SpamComplaint", "Type": "SpamComplaint", "TypeCode": 512}
+    assert postmark(client, complaint).status_code == 200
+    subscriber.refresh_from_db()
+    assert subscriber.email_suppressed_at is not None
+
+
+def test_a_delivery_event_updates_the_delivery_and_suppresses_nothing(client, subscriber, component):
+    incident = services.open_incident(Incident(name="Queue backlog", impact="minor"), "Looking.", [component])
+    delivery = Delivery.objects.create(
+        event=Event.objects.get(incident=incident),
+        subscriber=subscriber,
+        channel=Channel.EMAIL,
+        status="sent",
+        provider_id=HARD_BOUNCE["MessageID"],
+    )
+    delivered = {
+        "RecordType": "Delivery",
+        "MessageID": HARD_BOUNCE["MessageID"],
+        "Recipient": "ops@example.com",
+        "DeliveredAt": "2026-11-22T10:00:00Z",
+        "Details": "",
+        "Tag": "",
+        "ServerID": 1,
+    }
+    assert postmark(client, delivered).status_code == 200
+    delivery.refresh_from_db()
+    subscriber.refresh_from_db()
+    assert delivery.provider_status == "delivered" and subscriber.email_suppressed_at is None
+
+
+@pytest.mark.parametrize("auth", ["hook:wrong", "nobody:s3cret", ""])
+def test_tracking_without_the_webhook_secret_is_refused_and_changes_nothing(client, subscriber, auth):
+    response = postmark(client, HARD_BOUNCE, auth=auth)
+    assert 400 <= response.status_code < 500
+    subscriber.refresh_from_db()
+    assert subscriber.email_suppressed_at is None
