@@ -46,6 +46,8 @@ def fan_out(event_id: int, enqueue: Callable[[list[int]], None]) -> int:
                     "phone_confirmed_at",
                     "email_suppressed_at",
                     "phone_suppressed_at",
+                    "email_opted_out_at",
+                    "phone_opted_out_at",
                     "event_kinds",
                     "all_components",
                 )[: settings.FANOUT_CHUNK_SIZE]

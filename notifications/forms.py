@@ -3,6 +3,7 @@ from __future__ import annotations
 import phonenumbers
 from django import forms
 from django.conf import settings
+from django.db.models import F
 
 from incidents.models import Component, ComponentGroup, EventKind
 from notifications.models import Channel, Subscriber
@@ -69,7 +70,10 @@ class PreferencesForm(forms.Form):
         queryset=ComponentGroup.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
     )
     components = forms.ModelMultipleChoiceField(
-        queryset=Component.objects.select_related("group"),
+        # Sorted by group first: the template regroups them under their group's heading.
+        queryset=Component.objects.select_related("group").order_by(
+            F("group__position").asc(nulls_last=True), "group__name", "position", "name"
+        ),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )

@@ -58,12 +58,13 @@ def opt_in_phone(phone: str) -> int:
 @transaction.atomic
 def save_choices(subscriber: Subscriber, *, channels, all_components, components, event_kinds) -> None:
     now = timezone.now()
-    subscriber.email_opted_out_at = (
-        None if Channel.EMAIL in channels else (subscriber.email_opted_out_at or now)
-    )
-    subscriber.phone_opted_out_at = (
-        None if Channel.SMS in channels else (subscriber.phone_opted_out_at or now)
-    )
+    # Only channels the form offered (confirmed ones): an unticked box can't stop a phone not yet confirmed.
+    if subscriber.email_confirmed_at:
+        keep = Channel.EMAIL in channels
+        subscriber.email_opted_out_at = None if keep else (subscriber.email_opted_out_at or now)
+    if subscriber.phone_confirmed_at:
+        keep = Channel.SMS in channels
+        subscriber.phone_opted_out_at = None if keep else (subscriber.phone_opted_out_at or now)
     subscriber.all_components = all_components
     subscriber.event_kinds = sorted(event_kinds)
     subscriber.save(

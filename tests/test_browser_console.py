@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import connections
 
 from incidents.models import Component, ComponentGroup, IncidentTemplate
 
@@ -42,6 +43,9 @@ def browser(monkeypatch):
         )
         yield browser
         browser.close()
+    # ORM calls made while Playwright ran opened their own connection; PostgreSQL can't drop
+    # the test database while it is open.
+    connections.close_all()
 
 
 def test_a_responder_declares_updates_and_resolves_from_a_phone(live_server, browser):

@@ -84,7 +84,7 @@ def decode(data: bytes) -> str:
     except UnicodeDecodeError as exc:
         raise BadFile(
             f"The file is not UTF-8 text (bad byte at offset {exc.start}). "
-            "Save it as \"CSV UTF-8\" and upload it again."
+            'Save it as "CSV UTF-8" and upload it again.'
         ) from None
     if "\x00" in text:
         raise BadFile("This is not a CSV file.")

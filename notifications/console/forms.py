@@ -38,7 +38,9 @@ class SubscriberFilterForm(forms.Form):
             match = Q(email__icontains=q)
             digits = re.sub(r"\D", "", q)
             # Numbers are stored in E.164, so "+44 7911 123" finds "+447911123456".
-            match |= Q(phone__contains=digits) if digits and PHONE_LIKE.fullmatch(q) else Q(phone__icontains=q)
+            match |= (
+                Q(phone__contains=digits) if digits and PHONE_LIKE.fullmatch(q) else Q(phone__icontains=q)
+            )
             subscribers = subscribers.filter(match)
         if self.cleaned_data["status"]:
             subscribers = subscribers.filter(STATUS_FILTERS[self.cleaned_data["status"]])

@@ -20,8 +20,9 @@ PROGRESS_FIELDS = ["status", "total", "processed", "created", "skipped", "invali
 
 @console_view("notifications.add_subscriber")
 def upload(request: HttpRequest) -> HttpResponse:
-    form = ImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"
+    form = ImportForm(request.POST if posted else None, request.FILES if posted else None)
+    if posted and form.is_valid():
         job = ImportJob.objects.create(
             filename=form.cleaned_data["file"].name[:255],
             contents=form.text,
@@ -47,7 +48,9 @@ def _enqueue(job_id: int) -> None:
         import_subscribers.delay(job_id)
     except Exception:  # noqa: BLE001 - any broker failure; tell the person rather than spin forever
         logger.exception("could not enqueue subscriber import %s", job_id)
-        csv_import.fail(job_id, "The task queue could not be reached, so the import did not start. Try again.")
+        csv_import.fail(
+            job_id, "The task queue could not be reached, so the import did not start. Try again."
+        )
 
 
 @console_view("notifications.add_subscriber")
