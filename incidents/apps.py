@@ -1,13 +1,24 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_delete, post_migrate, post_save
 
 
 class IncidentsConfig(AppConfig):
     name = "incidents"
 
     def ready(self) -> None:
+        from incidents import models, snapshots
         from incidents.roles import ensure_roles
+        from incidents.signals import event_recorded
 
         post_migrate.connect(ensure_roles, dispatch_uid="incidents.ensure_roles")
+        # Anything the public page shows changed: rebuild its snapshots once the change commits.
+        event_recorded.connect(snapshots.rebuild_after_commit, dispatch_uid="snapshots.event")
+        for model in (models.Component, models.ComponentGroup, models.Incident, models.IncidentUpdate):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    snapshots.rebuild_after_commit,
+                    sender=model,
+                    dispatch_uid=f"snapshots.{model.__name__}.{signal}",
+                )

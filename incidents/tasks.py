@@ -6,7 +6,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from incidents import probes, retention, services
+from incidents import probes, retention, services, snapshots
 from incidents.models import Probe
 
 
@@ -54,6 +54,12 @@ def tick_uptime() -> int:
 @shared_task
 def run_maintenance_schedule() -> dict:
     return services.run_maintenance_schedule()
+
+
+@shared_task
+def rebuild_snapshots() -> int:
+    """Every minute too: uptime bars and "updated" times move on without any event."""
+    return snapshots.rebuild_all()
 
 
 @shared_task

@@ -136,6 +136,7 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-due-probes": {"task": "incidents.tasks.dispatch_due_probes", "schedule": 5.0},
     "check-heartbeats": {"task": "incidents.tasks.check_heartbeats", "schedule": 15.0},
     "maintenance-schedule": {"task": "incidents.tasks.run_maintenance_schedule", "schedule": 15.0},
+    "rebuild-snapshots": {"task": "incidents.tasks.rebuild_snapshots", "schedule": 60.0},
     "tick-uptime": {"task": "incidents.tasks.tick_uptime", "schedule": 60.0},
     "prune-results": {"task": "incidents.tasks.prune_results", "schedule": 3600.0},
 }
@@ -253,6 +254,11 @@ SPECTACULAR_SETTINGS = {
         "MaintenanceStatusEnum": "incidents.api.serializers.MAINTENANCE_UPDATE_STATUSES",
     },
 }
+
+# --- Public snapshots: "/" and /api/v2/* rendered once per change, kept in the cache and on disk.
+SNAPSHOTS_ENABLED = env_bool("SNAPSHOTS_ENABLED", True)
+SNAPSHOT_DIR = env_str("SNAPSHOT_DIR", str(BASE_DIR / ".run" / "snapshots"))
+PUBLIC_MAX_AGE_SECONDS = env_int("PUBLIC_MAX_AGE_SECONDS", 10, minimum=0)
 
 LOGGING = {
     "version": 1,

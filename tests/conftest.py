@@ -17,6 +17,13 @@ def sms_outbox(settings):
 
 
 @pytest.fixture(autouse=True)
+def no_snapshots(settings, tmp_path):
+    """Pages render from the database in tests; tests of the snapshot layer switch it on."""
+    settings.SNAPSHOTS_ENABLED = False
+    settings.SNAPSHOT_DIR = str(tmp_path / "snapshots")
+
+
+@pytest.fixture(autouse=True)
 def generous_abuse_limits(settings):
     """Counters live in the real Redis across tests; tests of the limits set their own."""
     settings.SIGNUP_LIMIT_PER_IP = (10_000, 3600)

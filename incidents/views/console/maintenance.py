@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 
 from incidents import services
 from incidents.console_forms import ComponentStatusForm, MaintenanceForm
-from incidents.models import Component, Impact, Incident, IncidentKind, IncidentStatus
+from incidents.models import Component, ComponentStatus, Impact, Incident, IncidentKind, IncidentStatus
 from incidents.views.console.access import console_view
 from incidents.views.console.incidents import RESPONDER
 
@@ -43,5 +43,6 @@ def component_status(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Pick a valid status.")
         return redirect("console")
     services.set_status_by_staff(component, form.cleaned_data["status"], actor=request.user)
-    messages.success(request, f"{component.name} is now {component.get_status_display().lower()}.")
+    label = dict(ComponentStatus.choices)[form.cleaned_data["status"]]
+    messages.success(request, f"{component.name} is now {label.lower()}.")
     return redirect("console")

@@ -1,0 +1,202 @@
+"""The public page and the v2 JSON, rendered once per change and served from the cache.
+
+A change (an event, an edit) re-renders every snapshot after commit: into the cache,
+which every web process reads, and onto disk under SNAPSHOT_DIR, mirroring the URL
+paths (index.html for "/"), where nginx can serve it directly. A request then takes:
+cache -> (cache down or empty) render from the database and store ->
+(database down) the last good snapshot on disk, marked stale.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from functools import wraps
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
+from django.db import DatabaseError, transaction
+from django.http import HttpRequest, HttpResponse
+from django.test import RequestFactory
+from django.urls import resolve, reverse
+from django.utils.http import http_date
+
+logger = logging.getLogger(__name__)
+
+URL_NAMES = [
+    "status-page",
+    "v2-summary",
+    "v2-status",
+    "v2-components",
+    "v2-incidents",
+    "v2-incidents-unresolved",
+    "v2-maintenances",
+    "v2-maintenances-upcoming",
+    "v2-maintenances-active",
+]
+KEPT_HEADERS = ("Content-Type", "Access-Control-Allow-Origin")
+NOTICE_MARK = b"<!--snapshot-notice-->"
+CACHE_PAUSE_SECONDS = 5  # after a cache error, don't try it again for a moment
+_cache_down_until = 0.0
+
+
+@dataclass
+class Snapshot:
+    body: bytes
+    headers: dict
+    built_at: float
+
+    def response(self, *, stale: bool = False) -> HttpResponse:
+        body = self.body
+        if stale and NOTICE_MARK in body:
+            stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(self.built_at))
+            notice = (
+                f'<p class="messages"><span class="message error">Live data is unavailable right now. '
+                f"This is the last known status, as of {stamp}.</span></p>"
+            )
+            body = body.replace(NOTICE_MARK, notice.encode())
+        response = HttpResponse(body)
+        for name, value in self.headers.items():
+            response[name] = value
+        response["Last-Modified"] = http_date(self.built_at)
+        response["Cache-Control"] = f"public, max-age={settings.PUBLIC_MAX_AGE_SECONDS}"
+        response["X-Snapshot"] = "stale" if stale else "fresh"
+        return response
+
+
+def enabled() -> bool:
+    return settings.SNAPSHOTS_ENABLED
+
+
+def _key(path: str) -> str:
+    return f"snapshot:{path}"
+
+
+def file_for(path: str) -> Path:
+    return Path(settings.SNAPSHOT_DIR) / ("index.html" if path == "/" else path.lstrip("/"))
+
+
+def _cache_call(method: str, *args):
+    global _cache_down_until
+    if time.monotonic() < _cache_down_until:
+        return None
+    try:
+        return getattr(cache, method)(*args)
+    except Exception:  # noqa: BLE001 - any cache failure means "no cache"; the database answers
+        _cache_down_until = time.monotonic() + CACHE_PAUSE_SECONDS
+        logger.warning("cache unavailable; serving from the database for %ss", CACHE_PAUSE_SECONDS)
+        return None
+
+
+def from_cache(path: str) -> Snapshot | None:
+    raw = _cache_call("get", _key(path))
+    return Snapshot(*raw) if raw else None
+
+
+def from_disk(path: str) -> Snapshot | None:
+    target = file_for(path)
+    try:
+        meta = json.loads(target.with_name(target.name + ".meta").read_text())
+        return Snapshot(target.read_bytes(), meta["headers"], meta["built_at"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def store(path: str, response: HttpResponse) -> Snapshot:
+    snapshot = Snapshot(
+        response.content, {h: response[h] for h in KEPT_HEADERS if response.has_header(h)}, time.time()
+    )
+    _cache_call("set", _key(path), (snapshot.body, snapshot.headers, snapshot.built_at), None)
+    _write_file(file_for(path), snapshot)
+    return snapshot
+
+
+def _write_file(target: Path, snapshot: Snapshot) -> None:
+    """Atomic: nginx and readers see the old file or the new one, never half of one."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        meta = json.dumps({"headers": snapshot.headers, "built_at": snapshot.built_at}).encode()
+        for name, data in ((target.name + ".meta", meta), (target.name, snapshot.body)):
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, target.parent / name)
+    except OSError:
+        logger.exception("could not write snapshot %s", target)
+
+
+def served_from_snapshot(view):
+    """Serve a public view from its snapshot; the query string never bypasses the cache."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not enabled() or request.method not in ("GET", "HEAD"):
+            return view(request, *args, **kwargs)
+        path = request.path
+        cached = from_cache(path)
+        if cached:
+            return cached.response()
+        try:
+            # Rendered for an anonymous visitor, never this one: the result is served to everyone.
+            response = view(_clean_request(path), *args, **kwargs)
+        except DatabaseError:
+            snapshot = from_disk(path)
+            if snapshot is None:
+                raise
+            logger.warning("database unavailable: serving the last snapshot of %s", path)
+            return snapshot.response(stale=True)
+        if response.status_code == 200:
+            return store(path, response).response()
+        return response
+
+    wrapper.render_uncached = view
+    return wrapper
+
+
+def _clean_request(path: str) -> HttpRequest:
+    request = RequestFactory().get(path)
+    request.user = AnonymousUser()
+    return request
+
+
+def rebuild_all() -> int:
+    """Render every snapshot from the database now; return how many were stored."""
+    built = 0
+    for name in URL_NAMES:
+        path = reverse(name)
+        view = resolve(path).func
+        try:
+            response = getattr(view, "render_uncached", view)(_clean_request(path))
+        except DatabaseError:
+            logger.warning("database unavailable: snapshot %s kept as it was", path)
+            return built
+        if response.status_code == 200:
+            store(path, response)
+            built += 1
+    return built
+
+
+def _rebuild_safely() -> None:
+    try:
+        rebuild_all()
+    except Exception:  # noqa: BLE001 - a failed rebuild must not fail the change that caused it
+        logger.exception("snapshot rebuild failed")
+
+
+def rebuild_after_commit(**kwargs) -> None:
+    """Schedule one rebuild for the current transaction, however many changes it holds."""
+    if not enabled():
+        return
+    connection = transaction.get_connection()
+    # Already scheduled by this transaction (from an enclosing or the same atomic block)?
+    active = set(connection.savepoint_ids)
+    if any(func is _rebuild_safely and sids <= active for sids, func, *_ in connection.run_on_commit):
+        return
+    transaction.on_commit(_rebuild_safely)
