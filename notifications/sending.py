@@ -28,7 +28,7 @@ class Outcome(Enum):
     SKIPPED = "skipped"  # someone else holds or finished it
 
 
-def send_delivery(delivery_id: int) -> Outcome:
+def send_delivery(delivery_id: int, email_connection=None) -> Outcome:
     claimed = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.QUEUED).update(
         status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, updated_at=timezone.now()
     )
@@ -45,7 +45,7 @@ def send_delivery(delivery_id: int) -> Outcome:
         )
         return Outcome.SKIPPED
     try:
-        provider_id = _send(delivery)
+        provider_id = _send(delivery, email_connection)
     except DeliveryError as exc:
         return _record_failure(delivery, exc)
     except Exception as exc:  # noqa: BLE001 - a bug must not strand the row in "sending"
@@ -73,7 +73,7 @@ def message_id_for(delivery: Delivery) -> str:
     return f"<delivery-{delivery.pk}.event-{delivery.event_id}@{domain}>"
 
 
-def _send(delivery: Delivery) -> str:
+def _send(delivery: Delivery, email_connection=None) -> str:
     event = delivery.event
     subscriber = delivery.subscriber
     context = event_context(event)
@@ -88,6 +88,7 @@ def _send(delivery: Delivery) -> str:
             content.text,
             content.html,
             message_id=message_id_for(delivery),
+            connection=email_connection,
             # RFC 8058 one-click unsubscribe: mail clients POST to the URL, no login needed.
             headers={
                 "List-Unsubscribe": f"<{unsubscribe}>",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 from dataclasses import dataclass
@@ -87,4 +88,10 @@ class TwilioBackend(BaseBackend):
 
 
 def get_backend() -> BaseBackend:
-    return import_string(settings.SMS_BACKEND)()
+    """One backend per process and configuration, so its HTTP connections are reused."""
+    return _backend(settings.SMS_BACKEND, settings.TWILIO_ACCOUNT_SID, settings.TWILIO_API_BASE_URL)
+
+
+@functools.lru_cache(maxsize=4)
+def _backend(path: str, account: str, base_url: str) -> BaseBackend:
+    return import_string(path)()

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.core.mail import get_connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -26,6 +27,20 @@ def fanout_event(event_id: int) -> int:
 @shared_task(acks_late=True)
 def send_deliveries(delivery_ids: list[int]) -> None:
     channels = dict(Delivery.objects.filter(pk__in=delivery_ids).values_list("pk", "channel"))
+    # One SMTP session (or ESP connection pool) for the batch's emails, not one per message.
+    email_connection = get_connection()
+    if "email" in channels.values():
+        try:
+            email_connection.open()
+        except OSError:
+            pass  # each send then tries on its own and records its failure
+    try:
+        _send_batch(delivery_ids, channels, email_connection)
+    finally:
+        email_connection.close()
+
+
+def _send_batch(delivery_ids: list[int], channels: dict[int, str], email_connection) -> None:
     waited = 0.0
     for index, delivery_id in enumerate(delivery_ids):
         channel = channels.get(delivery_id)
@@ -40,7 +55,7 @@ def send_deliveries(delivery_ids: list[int]) -> None:
             time.sleep(wait)
             waited += wait
             wait = throttle.take(channel)
-        if sending.send_delivery(delivery_id) is sending.Outcome.RETRY:
+        if sending.send_delivery(delivery_id, email_connection) is sending.Outcome.RETRY:
             retry_at = Delivery.objects.filter(pk=delivery_id).values_list("retry_at", flat=True).first()
             delay = max(0.0, (retry_at - timezone.now()).total_seconds()) if retry_at else 0.0
             send_deliveries.apply_async(([delivery_id],), countdown=delay)

@@ -17,8 +17,12 @@ def send_email(
     *,
     message_id: str | None = None,
     headers: dict[str, str] | None = None,
+    connection=None,
 ) -> str:
-    """Send one email through django.core.mail; return its Message-ID."""
+    """Send one email through django.core.mail; return its Message-ID (or the ESP's id).
+
+    Pass an open `connection` to send a batch over one SMTP session or HTTP pool.
+    """
     headers = dict(headers or {})
     if message_id:
         headers["Message-ID"] = message_id
@@ -28,20 +32,27 @@ def send_email(
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],
         headers=headers,
+        connection=connection,
     )
     if html:
         message.attach_alternative(html, "text/html")
     try:
         message.send()
-    except smtplib.SMTPRecipientsRefused as exc:
-        codes = [code for code, _ in exc.recipients.values()]
-        raise DeliveryError(f"recipient refused: {codes}", permanent=all(c >= 500 for c in codes)) from exc
-    except AnymailRecipientsRefused as exc:
-        raise DeliveryError(f"recipient refused by the ESP: {exc}", permanent=True) from exc
     except (AnymailError, smtplib.SMTPException, OSError) as exc:
-        raise DeliveryError(f"email not accepted: {exc}", permanent=False) from exc
+        if connection is not None:
+            connection.close()  # reopened on next use, so one broken session spares the rest of the batch
+        raise _delivery_error(exc) from exc
     # Anymail reports the ESP's own id, which its tracking webhooks refer to.
     status = getattr(message, "anymail_status", None)
     return (status and status.message_id and str(status.message_id)) or message.extra_headers.get(
         "Message-ID", ""
     )
+
+
+def _delivery_error(exc: Exception) -> DeliveryError:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return DeliveryError(f"recipient refused: {codes}", permanent=all(c >= 500 for c in codes))
+    if isinstance(exc, AnymailRecipientsRefused):
+        return DeliveryError(f"recipient refused by the ESP: {exc}", permanent=True)
+    return DeliveryError(f"email not accepted: {exc}", permanent=False)
