@@ -5,12 +5,16 @@ from django.contrib import admin
 from django.db import transaction
 
 from incidents import services
+from incidents.admin_audit import AuditedAdmin
 from incidents.models import (
+    INCIDENT_STATUSES,
+    MAINTENANCE_STATUSES,
     Component,
     ComponentGroup,
     Event,
     Incident,
     IncidentStatus,
+    IncidentTemplate,
     IncidentUpdate,
     Integration,
     Probe,
@@ -19,12 +23,12 @@ from incidents.models import (
 
 
 @admin.register(ComponentGroup)
-class ComponentGroupAdmin(admin.ModelAdmin):
+class ComponentGroupAdmin(AuditedAdmin):
     list_display = ["name", "position"]
 
 
 @admin.register(Component)
-class ComponentAdmin(admin.ModelAdmin):
+class ComponentAdmin(AuditedAdmin):
     list_display = ["name", "group", "status", "position"]
     list_filter = ["group", "status"]
     # Status changes go through services so they are logged as events.
@@ -43,7 +47,7 @@ class ProbeLocationInline(admin.TabularInline):
 
 
 @admin.register(Probe)
-class ProbeAdmin(admin.ModelAdmin):
+class ProbeAdmin(AuditedAdmin):
     list_display = ["name", "component", "kind", "interval_seconds", "is_active", "last_result_at"]
     list_filter = ["kind", "is_active"]
     readonly_fields = ["ping_uuid", "last_result_at", "next_run_at"]
@@ -59,7 +63,7 @@ class ProbeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Integration)
-class IntegrationAdmin(admin.ModelAdmin):
+class IntegrationAdmin(AuditedAdmin):
     list_display = ["name", "kind", "created_at"]
 
 
@@ -69,6 +73,10 @@ class IncidentAddForm(forms.ModelForm):
     class Meta:
         model = Incident
         fields = ["name", "status", "impact", "components"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [(s.value, s.label) for s in INCIDENT_STATUSES[:3]]
 
 
 class IncidentChangeForm(forms.ModelForm):
@@ -80,6 +88,14 @@ class IncidentChangeForm(forms.ModelForm):
     class Meta:
         model = Incident
         fields = ["name", "impact", "components"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        statuses = MAINTENANCE_STATUSES if self.instance.is_maintenance else INCIDENT_STATUSES[:4]
+        self.fields["update_status"].choices = [
+            ("", "(no new update)"),
+            *((s.value, s.label) for s in statuses),
+        ]
 
     def clean(self):
         data = super().clean()
@@ -122,16 +138,27 @@ class IncidentAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         if not change:
-            services.open_incident(obj, data["message"], components=data["components"])
+            services.open_incident(obj, data["message"], components=data["components"], actor=request.user)
             return
+        before = services.snapshot(Incident.objects.get(pk=obj.pk), services.incidents.AUDITED)
         obj.save()
+        services.audit(
+            request.user, "incident.edited", obj, before, services.snapshot(obj, services.incidents.AUDITED)
+        )
         if data.get("update_status"):
-            services.post_update(obj, data["update_status"], data["update_message"].strip())
+            services.post_update(
+                obj, data["update_status"], data["update_message"].strip(), actor=request.user
+            )
 
     @admin.action(description="Publish selected drafts and notify subscribers")
     def publish(self, request, queryset):
-        published = sum(services.publish_incident(incident) for incident in queryset)
+        published = sum(services.publish_incident(incident, actor=request.user) for incident in queryset)
         self.message_user(request, f"Published {published} incident(s).")
+
+
+@admin.register(IncidentTemplate)
+class IncidentTemplateAdmin(AuditedAdmin):
+    list_display = ["name", "title", "status", "impact"]
 
 
 @admin.register(Event)
