@@ -95,3 +95,21 @@ def delivery_worker(transactional_db, smtp_server, twilio_server, tmp_path, sett
     yield worker
     worker.stop()
     print(worker.log()[-4000:])
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """A headless Chromium; ORM calls stay allowed while Playwright's event loop runs."""
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    from tests.fakes.browser import ARGS, CHROMIUM
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        # ORM calls made while Playwright ran hold their own connection; left open, it keeps
+        # PostgreSQL from dropping the test database.
+        connections.close_all()
+        browser.close()

@@ -2,55 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import time
 import uuid
-from pathlib import Path
 from urllib.parse import urlsplit
-
-import pytest
-from django.db import connections
 
 from incidents import services
 from incidents.models import Component, ComponentGroup, Incident
 from notifications.models import Delivery, DeliveryStatus, FanOut, Subscriber
+from tests.fakes.browser import ARTIFACTS, needs_chromium
 from tests.fakes.worker import wait_for
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(os.environ.get("ARTIFACTS_DIR", Path(__file__).resolve().parents[1] / "artifacts"))
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt-get install chromium)"
-    ),
-]
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still sync.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        # The ORM calls made while Playwright runs hold their own connection; left open, it
-        # keeps PostgreSQL from dropping the test database at the end of the session.
-        connections.close_all()
-        browser.close()
+pytestmark = needs_chromium
 
 
 def on_live_server(url: str, live_server) -> str:

@@ -21,10 +21,8 @@ from incidents.api.permissions import SET_COMPONENT_STATUS, VIEW, WRITE_INCIDENT
 from incidents.api.schema import StaffAPISchema
 from incidents.models import (
     Component,
-    Impact,
     Incident,
     IncidentKind,
-    IncidentStatus,
     IncidentUpdate,
 )
 from incidents.services.incidents import AUDITED
@@ -142,19 +140,13 @@ class MaintenanceList(KindListView):
         payload = s.MaintenanceCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        incident = Incident(
-            kind=IncidentKind.MAINTENANCE,
-            name=data["name"],
-            status=IncidentStatus.SCHEDULED,
-            impact=Impact.NONE,
-            scheduled_for=data["scheduled_for"],
-            scheduled_until=data["scheduled_until"],
-            auto_transition=data["auto_transition"],
-        )
-        services.open_incident(
-            incident,
+        incident = services.schedule_maintenance(
+            data["name"],
             data["body"],
-            components=Component.objects.filter(pk__in=data["components"]),
+            Component.objects.filter(pk__in=data["components"]),
+            data["scheduled_for"],
+            data["scheduled_until"],
+            auto_transition=data["auto_transition"],
             actor=request.user,
         )
         return self.created(incident)

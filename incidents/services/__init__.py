@@ -13,6 +13,7 @@ from incidents.services.incidents import (
     publish_incident,
     publish_postmortem,
     run_maintenance_schedule,
+    schedule_maintenance,
 )
 from incidents.services.probes import (
     claim_due_probes,
@@ -37,6 +38,7 @@ __all__ = [
     "publish_postmortem",
     "restore_components",
     "run_maintenance_schedule",
+    "schedule_maintenance",
     "snapshot",
     "AlertSignal",
     "Observation",

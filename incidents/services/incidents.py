@@ -72,6 +72,29 @@ def open_incident(
     return incident
 
 
+def schedule_maintenance(
+    name: str,
+    body: str,
+    components: Iterable[Component],
+    scheduled_for: datetime,
+    scheduled_until: datetime,
+    *,
+    auto_transition: bool = True,
+    actor=None,
+) -> Incident:
+    """Announce a maintenance window (subscribers hear of it at once)."""
+    incident = Incident(
+        kind=IncidentKind.MAINTENANCE,
+        name=name,
+        status=IncidentStatus.SCHEDULED,
+        impact=Impact.NONE,
+        scheduled_for=scheduled_for,
+        scheduled_until=scheduled_until,
+        auto_transition=auto_transition,
+    )
+    return open_incident(incident, body, components=components, actor=actor)
+
+
 @transaction.atomic
 def post_update(
     incident: Incident,

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 
 from incidents import services
 from incidents.console_forms import ComponentStatusForm, MaintenanceForm
-from incidents.models import Component, ComponentStatus, Impact, Incident, IncidentKind, IncidentStatus
+from incidents.models import Component, ComponentStatus
 from incidents.views.console.access import console_view
 from incidents.views.console.incidents import RESPONDER
 
@@ -19,16 +19,15 @@ def schedule(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        incident = Incident(
-            kind=IncidentKind.MAINTENANCE,
-            name=data["name"],
-            status=IncidentStatus.SCHEDULED,
-            impact=Impact.NONE,
-            scheduled_for=data["scheduled_for"],
-            scheduled_until=data["scheduled_until"],
+        incident = services.schedule_maintenance(
+            data["name"],
+            data["body"],
+            data["components"],
+            data["scheduled_for"],
+            data["scheduled_until"],
             auto_transition=data["auto_transition"],
+            actor=request.user,
         )
-        services.open_incident(incident, data["body"], components=data["components"], actor=request.user)
         messages.success(request, "Maintenance scheduled. Subscribers are being notified.")
         return redirect("console-incident", incident.pk)
     return render(request, "console/maintenance.html", {"form": form}, status=400 if form.errors else 200)
