@@ -16,7 +16,7 @@ from notifications.channels.base import DeliveryError
 from notifications.channels.email import send_email
 from notifications.channels.sms import send_sms
 from notifications.models import Channel, Delivery, DeliveryStatus, Subscriber
-from notifications.rendering import event_context, render_email, render_sms, template_for
+from notifications.rendering import event_link, event_message, with_links
 
 logger = logging.getLogger(__name__)
 
@@ -34,9 +34,7 @@ def send_delivery(delivery_id: int, email_connection=None) -> Outcome:
     )
     if claimed != 1:
         return Outcome.SKIPPED
-    delivery = Delivery.objects.select_related(
-        "subscriber", "event__incident", "event__incident_update", "event__component"
-    ).get(pk=delivery_id)
+    delivery = Delivery.objects.select_related("subscriber", "event").get(pk=delivery_id)
     if delivery.channel not in delivery.subscriber.confirmed_channels():
         Delivery.objects.filter(pk=delivery.pk).update(
             status=DeliveryStatus.SUPPRESSED,
@@ -74,14 +72,11 @@ def message_id_for(delivery: Delivery) -> str:
 
 
 def _send(delivery: Delivery, email_connection=None) -> str:
-    event = delivery.event
     subscriber = delivery.subscriber
-    context = event_context(event)
-    name = template_for(event)
+    message = event_message(delivery.event, delivery.channel)
     if delivery.channel == Channel.EMAIL:
         unsubscribe = preferences.unsubscribe_url(subscriber, Channel.EMAIL)
-        context.update(manage_url=preferences.manage_url(subscriber), unsubscribe_url=unsubscribe)
-        content = render_email(name, context)
+        content = with_links(message, preferences.manage_url(subscriber), unsubscribe)
         return send_email(
             subscriber.email,
             content.subject,
@@ -95,7 +90,7 @@ def _send(delivery: Delivery, email_connection=None) -> str:
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             },
         )
-    return send_sms(subscriber.phone, render_sms(name, context), link=context["link"])
+    return send_sms(subscriber.phone, message, link=event_link(delivery.event))
 
 
 def _record_failure(delivery: Delivery, exc: DeliveryError) -> Outcome:
