@@ -94,9 +94,27 @@ def _cache_call(method: str, *args):
         return None
 
 
+# This process's copy of each snapshot: a page is hundreds of KB, its version a few bytes.
+_local: dict[str, Snapshot] = {}
+
+
 def from_cache(path: str) -> Snapshot | None:
+    """The current snapshot: checked by version, fetched whole only when it changed."""
+    version = _cache_call("get", _version_key(path))
+    if version is None:
+        return None
+    local = _local.get(path)
+    if local and local.built_at == version:
+        return local
     raw = _cache_call("get", _key(path))
-    return Snapshot(*raw) if raw else None
+    if not raw:
+        return None
+    _local[path] = snapshot = Snapshot(*raw)
+    return snapshot
+
+
+def _version_key(path: str) -> str:
+    return f"snapshot-version:{path}"
 
 
 def from_disk(path: str) -> Snapshot | None:
@@ -112,7 +130,10 @@ def store(path: str, response: HttpResponse) -> Snapshot:
     snapshot = Snapshot(
         response.content, {h: response[h] for h in KEPT_HEADERS if response.has_header(h)}, time.time()
     )
+    # Body first, then its version: a reader never sees a version whose body isn't there yet.
     _cache_call("set", _key(path), (snapshot.body, snapshot.headers, snapshot.built_at), None)
+    _cache_call("set", _version_key(path), snapshot.built_at, None)
+    _local[path] = snapshot
     _write_file(file_for(path), snapshot)
     return snapshot
 

@@ -50,7 +50,14 @@ class Totals:
         return cls(**{f: float(get(f, 0) or 0) for f in STATUS_FIELDS})
 
     def __add__(self, other: Totals) -> Totals:
-        return Totals(**{f: getattr(self, f) + getattr(other, f) for f in STATUS_FIELDS})
+        return Totals(
+            self.operational + other.operational,
+            self.degraded_performance + other.degraded_performance,
+            self.partial_outage + other.partial_outage,
+            self.major_outage + other.major_outage,
+            self.under_maintenance + other.under_maintenance,
+            self.no_data + other.no_data,
+        )
 
     @property
     def measured(self) -> float:
@@ -59,7 +66,10 @@ class Totals:
 
     @property
     def down_seconds(self) -> float:
-        return sum(getattr(self, f) * w for f, w in DOWN_WEIGHT.items())
+        return (
+            self.major_outage * DOWN_WEIGHT["major_outage"]
+            + self.partial_outage * DOWN_WEIGHT["partial_outage"]
+        )
 
     @property
     def outage_seconds(self) -> float:
@@ -77,7 +87,7 @@ class Totals:
 def total(rows: Iterable) -> Totals:
     result = Totals()
     for row in rows:
-        result = result + Totals.of(row)
+        result = result + (row if isinstance(row, Totals) else Totals.of(row))
     return result
 
 

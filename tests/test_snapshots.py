@@ -24,9 +24,15 @@ def live_snapshots(settings, tmp_path, monkeypatch):
     settings.SNAPSHOTS_ENABLED = True
     settings.SNAPSHOT_DIR = str(tmp_path / "snapshots")
     monkeypatch.setattr(snapshots, "_cache_down_until", 0.0)
-    cache.delete_many([snapshots._key(reverse(name)) for name in snapshots.URL_NAMES])
+    monkeypatch.setattr(snapshots, "_local", {})
+    forget_cached()
     yield Path(settings.SNAPSHOT_DIR)
-    cache.delete_many([snapshots._key(reverse(name)) for name in snapshots.URL_NAMES])
+    forget_cached()
+
+
+def forget_cached() -> None:
+    paths = [reverse(name) for name in snapshots.URL_NAMES]
+    cache.delete_many([snapshots._key(p) for p in paths] + [snapshots._version_key(p) for p in paths])
 
 
 def test_a_page_is_rendered_once_then_served_without_touching_the_database(
@@ -97,7 +103,7 @@ def test_with_the_database_down_the_last_snapshot_is_served_with_its_time(
 ):
     services.open_incident(Incident(name="Queue backlog", impact="major"), "Looking.", [component])
     snapshots.rebuild_all()
-    cache.delete_many([snapshots._key(reverse(name)) for name in snapshots.URL_NAMES])  # Redis lost it too
+    forget_cached()  # Redis lost it too
 
     with connection.execute_wrapper(database_down):
         page = client.get("/")
