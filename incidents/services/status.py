@@ -31,6 +31,16 @@ from incidents.services.incidents import open_auto_incident
 DEFAULT_LOCATION = "default"
 # Rollups are brought up to date on a result at most this often (and every minute by beat).
 CREDIT_EVERY = timedelta(seconds=60)
+LAST_RESULT_GRAIN = timedelta(seconds=5)
+PROBE_FIELDS = (
+    "id",
+    "component_id",
+    "kind",
+    "failure_threshold",
+    "success_threshold",
+    "degraded_latency_ms",
+    "last_result_at",
+)
 
 
 @dataclass(frozen=True)
@@ -56,12 +66,18 @@ def thresholds(probe: Probe) -> evaluation.Thresholds:
 def record_results(probe_id: int, observations: Sequence[Observation]) -> list[ProbeResult]:
     """Store a probe's results, advance each location's counters, and re-evaluate the component."""
     # Row lock: concurrent pushes for one probe must see each other's counters.
-    probe = Probe.objects.select_for_update().get(pk=probe_id)
+    probe = (
+        Probe.objects.select_for_update(of=("self",))
+        .select_related("component")
+        .only(*PROBE_FIELDS, "component__accounted_until")
+        .get(pk=probe_id)
+    )
     # Credit the time before these results first, so a gap in reporting counts as no data.
-    component = Component.objects.select_for_update().get(pk=probe.component_id)
+    # The component row is locked only then (or on a status change), not on every result.
     now = timezone.now()
-    if component.accounted_until is None or now - component.accounted_until > CREDIT_EVERY:
-        credit_uptime(component, now)
+    accounted = probe.component.accounted_until
+    if accounted is None or now - accounted > CREDIT_EVERY:
+        credit_uptime(Component.objects.select_for_update().get(pk=probe.component_id), now)
     ordered = sorted(observations, key=lambda o: o.observed_at)
     rows = ProbeResult.objects.bulk_create(
         [
@@ -107,7 +123,8 @@ def record_results(probe_id: int, observations: Sequence[Observation]) -> list[P
         state.save()
     if ordered:
         latest = ordered[-1].observed_at
-        if probe.last_result_at is None or latest > probe.last_result_at:
+        # Coarse on purpose: it only sets the no-data horizon (minutes), so skip most writes.
+        if probe.last_result_at is None or latest - probe.last_result_at >= LAST_RESULT_GRAIN:
             Probe.objects.filter(pk=probe.pk).update(last_result_at=latest)
     return rows
 
