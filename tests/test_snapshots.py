@@ -156,3 +156,15 @@ def test_resolving_shows_on_the_snapshot_at_once(
     with django_capture_on_commit_callbacks(execute=True):
         services.post_update(incident, IncidentStatus.RESOLVED, "Fixed.")
     assert "All Systems Operational" in client.get("/").content.decode()
+
+
+def test_clients_that_accept_gzip_get_the_snapshot_compressed_once(client, component, live_snapshots):
+    import gzip
+
+    plain = client.get("/")
+    packed = client.get("/", headers={"Accept-Encoding": "gzip, br"})
+
+    assert packed["Content-Encoding"] == "gzip" and "Accept-Encoding" in packed["Vary"]
+    assert gzip.decompress(packed.content) == plain.content
+    assert len(packed.content) < len(plain.content) / 3
+    assert gzip.decompress((live_snapshots / "index.html.gz").read_bytes()) == plain.content
