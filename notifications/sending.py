@@ -7,6 +7,7 @@ from datetime import timedelta
 from enum import Enum
 from urllib.parse import urlsplit
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
@@ -46,6 +47,8 @@ def send_delivery(delivery_id: int, email_connection=None) -> Outcome:
         provider_id = _send(delivery, email_connection)
     except DeliveryError as exc:
         return _record_failure(delivery, exc)
+    except SoftTimeLimitExceeded:
+        raise  # the task's own deadline, not the provider's failure: the sweeper settles this row
     except Exception as exc:  # noqa: BLE001 - a bug must not strand the row in "sending"
         logger.exception("delivery %s: unexpected error", delivery.pk)
         return _record_failure(delivery, DeliveryError(f"unexpected error: {exc}", permanent=False))

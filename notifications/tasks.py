@@ -42,7 +42,12 @@ def send_deliveries(delivery_ids: list[int]) -> None:
 
 def _send_batch(delivery_ids: list[int], channels: dict[int, str], email_connection) -> None:
     waited = 0.0
+    # Stop well before the soft time limit and hand the rest to a fresh task.
+    deadline = time.monotonic() + settings.CELERY_TASK_SOFT_TIME_LIMIT * 0.6
     for index, delivery_id in enumerate(delivery_ids):
+        if time.monotonic() > deadline:
+            send_deliveries.delay(delivery_ids[index:])
+            return
         channel = channels.get(delivery_id)
         if channel is None:
             continue

@@ -6,6 +6,7 @@ import base64
 import itertools
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
@@ -19,7 +20,14 @@ class FakeTwilio:
     auth_token: str = "test-auth-token"
     messages: list[dict] = field(default_factory=list)
     # Queued (http_status, twilio_code) answers to give before accepting again.
-    failures: list[tuple[int, int]] = field(default_factory=list)
+    failures: list[tuple[int, int | None]] = field(default_factory=list)
+    # Queued stalls (seconds): such a request is held that long, then dropped unanswered and unrecorded,
+    # like a provider that hangs before it takes the message. Used before `failures`.
+    stalls: list[float] = field(default_factory=list)
+    # Seconds every request takes before it is answered (and, unless it fails, accepted).
+    latency: float = 0.0
+    # Every authenticated Messages request, answered or not.
+    requests: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> FakeTwilio:
@@ -40,6 +48,15 @@ class FakeTwilio:
                     return self._json(404, {"code": 20404, "message": "Not found", "status": 404})
                 length = int(self.headers.get("Content-Length", 0))
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                with fake.lock:
+                    fake.requests += 1
+                    stall = fake.stalls.pop(0) if fake.stalls else None
+                if stall is not None:
+                    time.sleep(stall)
+                    self.close_connection = True
+                    return None
+                if fake.latency:
+                    time.sleep(fake.latency)
                 with fake.lock:
                     if fake.failures:
                         status, code = fake.failures.pop(0)
@@ -63,11 +80,14 @@ class FakeTwilio:
 
             def _json(self, status: int, payload: dict) -> None:
                 body = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting (a timeout, a killed worker)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -26,9 +27,15 @@ def test_database_url() -> str:
 
 
 class Worker:
-    def __init__(self, log_path: Path, env: dict[str, str]):
+    def __init__(
+        self, log_path: Path, env: dict[str, str], *, concurrency: int = 2, own_session: bool = False
+    ):
         self.log_path = log_path
         self.env = env
+        self.concurrency = concurrency
+        # In its own session the worker and its pool children form one process group, so kill()
+        # takes them all down at once, as a lost machine or the OOM killer would.
+        self.own_session = own_session
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30) -> Worker:
@@ -50,7 +57,7 @@ class Worker:
                 "statuspage",
                 "worker",
                 "--loglevel=INFO",
-                "--concurrency=2",
+                f"--concurrency={self.concurrency}",
                 "--without-gossip",
                 "--without-mingle",
             ],
@@ -58,6 +65,7 @@ class Worker:
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=self.own_session,
         )
         deadline = time.monotonic() + timeout
         while b" ready." not in self.log_path.read_bytes():
@@ -72,8 +80,15 @@ class Worker:
             try:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL the worker (and, in its own session, its pool children): no cleanup, no acks."""
+        if self.own_session:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        else:
+            self.process.kill()
+        self.process.wait()
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -92,3 +107,26 @@ def wait_for(predicate, timeout: float = 30, interval: float = 0.1):
             return result
         time.sleep(interval)
     return predicate()
+
+
+def unacked_tags() -> list[str]:
+    """Tags of messages that a worker took (acks_late) and has not acknowledged, in the Redis broker."""
+    with celery_app.connection_for_write() as conn:
+        channel = conn.default_channel
+        return [
+            tag.decode() if isinstance(tag, bytes) else tag
+            for tag in channel.client.hkeys(channel.unacked_key)
+        ]
+
+
+def restore_unacked(tags: list[str]) -> None:
+    """Put those messages back on their queue now, as the broker does once its visibility timeout passes."""
+    with celery_app.connection_for_write() as conn:
+        for tag in tags:
+            conn.default_channel.qos.restore_by_tag(tag)
+
+
+def queued_messages() -> int:
+    """Messages waiting in the default queue (not counting ones a worker holds)."""
+    with celery_app.connection_for_write() as conn:
+        return conn.default_channel.client.llen(settings.CELERY_TASK_DEFAULT_QUEUE)
