@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: run test lint install
+.PHONY: run test lint install bench
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -29,3 +29,8 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# make bench: load figures side by side on this machine (README, "Benchmarks"); BENCH_QUICK=1 for a short run.
+bench: $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	BENCH_QUICK=$(BENCH_QUICK) $(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -1,0 +1,1 @@
+"""`make bench`: side-by-side load figures for the status page (see README, Benchmarks)."""
