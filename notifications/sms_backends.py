@@ -87,6 +87,23 @@ class TwilioBackend(BaseBackend):
         return message.sid
 
 
+def twilio_signature_valid(url: str, params: dict, signature: str) -> bool:
+    """Check X-Twilio-Signature for a webhook Twilio called at `url`."""
+    from twilio.request_validator import RequestValidator
+
+    return RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(url, params, signature)
+
+
+def twiml_reply(message: str = "") -> str:
+    """A TwiML answer to an inbound text: a reply message, or nothing."""
+    from twilio.twiml.messaging_response import MessagingResponse
+
+    response = MessagingResponse()
+    if message:
+        response.message(message)
+    return str(response)
+
+
 def get_backend() -> BaseBackend:
     """One backend per process and configuration, so its HTTP connections are reused."""
     return _backend(settings.SMS_BACKEND, settings.TWILIO_ACCOUNT_SID, settings.TWILIO_API_BASE_URL)

@@ -11,11 +11,10 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from twilio.request_validator import RequestValidator
-from twilio.twiml.messaging_response import MessagingResponse
 
 from notifications import preferences
 from notifications.models import Channel, Delivery, Subscriber
+from notifications.sms_backends import twilio_signature_valid, twiml_reply
 
 logger = logging.getLogger(__name__)
 
@@ -43,14 +42,11 @@ def _twilio_signature_ok(request: HttpRequest) -> bool:
     # Twilio signs the public URL it called, which is SITE_URL's, not the proxy-facing one.
     url = settings.SITE_URL + request.get_full_path()
     signature = request.headers.get("X-Twilio-Signature", "")
-    return RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(url, request.POST.dict(), signature)
+    return twilio_signature_valid(url, request.POST.dict(), signature)
 
 
 def _twiml(message: str = "") -> HttpResponse:
-    response = MessagingResponse()
-    if message:
-        response.message(message)
-    return HttpResponse(str(response), content_type="text/xml")
+    return HttpResponse(twiml_reply(message), content_type="text/xml")
 
 
 @csrf_exempt
