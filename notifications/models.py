@@ -117,6 +117,9 @@ class Delivery(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     # When a transient failure's backoff ends; the sweeper leaves the row alone until then.
     retry_at = models.DateTimeField(null=True, blank=True)
+    # When an attempt began whose outcome is unknown (its worker died, the provider's answer never
+    # came): the provider may hold the message, so the next attempt asks before sending again.
+    maybe_sent_at = models.DateTimeField(null=True, blank=True)
     provider_id = models.CharField(max_length=100, blank=True, db_index=True)
     # The provider's own later word (Twilio status callbacks, ESP tracking): delivered, bounced ...
     provider_status = models.CharField(max_length=20, blank=True)

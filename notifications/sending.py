@@ -1,4 +1,10 @@
-"""Send one delivery: claim it atomically, send once, record the outcome on the row."""
+"""Send one delivery: claim it atomically, send once, record the outcome on the row.
+
+An attempt whose outcome is unknown (its worker was killed, the provider's answer never came) leaves
+`maybe_sent_at` on the row; the next attempt first asks the provider whether it already has the
+message. Twilio can be asked; SMTP and the ESP APIs cannot, so an email is sent again with the same
+Message-ID, which mail systems such as Gmail and Exchange keep only once.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +21,7 @@ from django.utils import timezone
 from notifications import preferences
 from notifications.channels.base import DeliveryError
 from notifications.channels.email import send_email
-from notifications.channels.sms import send_sms
+from notifications.channels.sms import find_sms, send_sms
 from notifications.models import Channel, Delivery, DeliveryStatus, Subscriber
 from notifications.rendering import event_link, event_message, with_links
 
@@ -30,8 +36,9 @@ class Outcome(Enum):
 
 
 def send_delivery(delivery_id: int, email_connection=None) -> Outcome:
+    claimed_at = timezone.now()
     claimed = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.QUEUED).update(
-        status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, updated_at=timezone.now()
+        status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, updated_at=claimed_at
     )
     if claimed != 1:
         return Outcome.SKIPPED
@@ -44,18 +51,24 @@ def send_delivery(delivery_id: int, email_connection=None) -> Outcome:
         )
         return Outcome.SKIPPED
     try:
-        provider_id = _send(delivery, email_connection)
+        provider_id = _already_taken(delivery) if delivery.maybe_sent_at else None
+        if provider_id:
+            logger.info("delivery %s: the provider already has it as %s", delivery.pk, provider_id)
+        else:
+            provider_id = _send(delivery, email_connection)
     except DeliveryError as exc:
-        return _record_failure(delivery, exc)
+        return _record_failure(delivery, exc, claimed_at)
     except SoftTimeLimitExceeded:
         raise  # the task's own deadline, not the provider's failure: the sweeper settles this row
     except Exception as exc:  # noqa: BLE001 - a bug must not strand the row in "sending"
         logger.exception("delivery %s: unexpected error", delivery.pk)
-        return _record_failure(delivery, DeliveryError(f"unexpected error: {exc}", permanent=False))
+        unexpected = DeliveryError(f"unexpected error: {exc}", permanent=False, maybe_sent=True)
+        return _record_failure(delivery, unexpected, claimed_at)
     Delivery.objects.filter(pk=delivery.pk).update(
         status=DeliveryStatus.SENT,
         provider_id=provider_id[:100],
         error="",
+        maybe_sent_at=None,
         sent_at=timezone.now(),
         updated_at=timezone.now(),
     )
@@ -72,6 +85,14 @@ def message_id_for(delivery: Delivery) -> str:
     """The same Message-ID on every attempt, so a resend is recognisable as one."""
     domain = urlsplit(settings.SITE_URL).hostname or "localhost"
     return f"<delivery-{delivery.pk}.event-{delivery.event_id}@{domain}>"
+
+
+def _already_taken(delivery: Delivery) -> str | None:
+    """The provider's id for this delivery's message if an earlier, unsure attempt got through."""
+    if delivery.channel != Channel.SMS:
+        return None
+    message = event_message(delivery.event, delivery.channel)
+    return find_sms(delivery.subscriber.phone, message, event_link(delivery.event), delivery.maybe_sent_at)
 
 
 def _send(delivery: Delivery, email_connection=None) -> str:
@@ -96,7 +117,7 @@ def _send(delivery: Delivery, email_connection=None) -> str:
     return send_sms(subscriber.phone, message, link=event_link(delivery.event))
 
 
-def _record_failure(delivery: Delivery, exc: DeliveryError) -> Outcome:
+def _record_failure(delivery: Delivery, exc: DeliveryError, claimed_at) -> Outcome:
     retry = not exc.permanent and delivery.attempts < settings.NOTIFY_MAX_ATTEMPTS
     status = DeliveryStatus.QUEUED if retry else DeliveryStatus.FAILED
     now = timezone.now()
@@ -105,6 +126,8 @@ def _record_failure(delivery: Delivery, exc: DeliveryError) -> Outcome:
         error=str(exc)[:500],
         updated_at=now,
         retry_at=now + timedelta(seconds=backoff_seconds(delivery.attempts)) if retry else None,
+        # The earliest attempt that may have got through is where the provider's records are searched.
+        maybe_sent_at=delivery.maybe_sent_at or (claimed_at if exc.maybe_sent else None),
     )
     if exc.permanent:
         field = "email_suppressed_at" if delivery.channel == Channel.EMAIL else "phone_suppressed_at"

@@ -5,10 +5,12 @@ from __future__ import annotations
 import functools
 import itertools
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from notifications.channels.base import DeliveryError
@@ -18,12 +20,21 @@ logger = logging.getLogger(__name__)
 # Twilio errors that will never succeed for this number: invalid number,
 # opted out (STOP), not a mobile number.
 PERMANENT_TWILIO_CODES = {21211, 21610, 21614, 21408, 21612}
+# Our clock and the provider's may differ by this much when matching a message to an attempt.
+CLOCK_SLACK = timedelta(seconds=10)
 
 
 class BaseBackend:
     def send(self, to: str, body: str) -> str:
         """Send one message and return the provider's id for it."""
         raise NotImplementedError
+
+    def find(self, to: str, body: str, since: datetime) -> str | None:
+        """The provider's id of this exact message to `to` taken since `since`, if it has one.
+
+        None means it has no such message, or this provider cannot be asked.
+        """
+        return None
 
 
 class ConsoleBackend(BaseBackend):
@@ -41,6 +52,7 @@ class ConsoleBackend(BaseBackend):
 class SentSms:
     to: str
     body: str
+    at: datetime = field(default_factory=timezone.now)
 
 
 outbox: list[SentSms] = []
@@ -52,6 +64,12 @@ class LocmemBackend(BaseBackend):
     def send(self, to: str, body: str) -> str:
         outbox.append(SentSms(to=to, body=body))
         return f"locmem-{len(outbox)}"
+
+    def find(self, to: str, body: str, since: datetime) -> str | None:
+        for number, sms in enumerate(outbox, start=1):
+            if sms.to == to and sms.body == body and sms.at >= since - CLOCK_SLACK:
+                return f"locmem-{number}"
+        return None
 
 
 class TwilioBackend(BaseBackend):
@@ -80,11 +98,28 @@ class TwilioBackend(BaseBackend):
                 exc.status in (400, 401, 403, 404) and exc.code not in (None, 20429)
             )
             raise DeliveryError(
-                f"Twilio {exc.status} code {exc.code}: {exc.msg}", permanent=permanent
+                f"Twilio {exc.status} code {exc.code}: {exc.msg}",
+                permanent=permanent,
+                maybe_sent=exc.status >= 500,  # a gateway's 502/504 may hide an accepted message
             ) from exc
         except (TwilioException, OSError) as exc:
-            raise DeliveryError(f"Twilio unreachable: {exc}", permanent=False) from exc
+            # No answer: Twilio may have taken the message before the connection failed.
+            raise DeliveryError(f"Twilio unreachable: {exc}", permanent=False, maybe_sent=True) from exc
         return message.sid
+
+    def find(self, to: str, body: str, since: datetime) -> str | None:
+        from twilio.base.exceptions import TwilioException
+
+        try:
+            # Newest first; an alert sent minutes ago is on the first page.
+            messages = self.client.messages.list(to=to, from_=settings.TWILIO_FROM_NUMBER, limit=20)
+        except (TwilioException, OSError) as exc:
+            raise DeliveryError(f"Twilio lookup failed: {exc}", permanent=False, maybe_sent=True) from exc
+        for message in messages:
+            created = message.date_created
+            if (message.body or "").strip() == body and created and created >= since - CLOCK_SLACK:
+                return message.sid
+        return None
 
 
 def twilio_signature_valid(url: str, params: dict, signature: str) -> bool:

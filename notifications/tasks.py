@@ -9,6 +9,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from incidents.models import Event
@@ -92,15 +93,18 @@ def sweep() -> dict:
     )
     for event_id in events:
         fanout_event.delay(event_id)
-    # Past the hard time limit, a "sending" row belongs to a dead worker: send it again
-    # (at least once; the stable Message-ID lets mail systems drop a rare duplicate).
+    # Past the hard time limit, a "sending" row belongs to a dead worker, which may have handed the
+    # message over just before it died: queue it again marked so, and the next attempt asks the
+    # provider before sending (see sending.py). The claim time is the row's last update.
     stuck = Delivery.objects.filter(
         status=DeliveryStatus.SENDING,
         updated_at__lt=now - timedelta(seconds=settings.NOTIFY_SENDING_STUCK_SECONDS),
     )
     stuck_ids = list(stuck.values_list("pk", flat=True)[:5000])
     Delivery.objects.filter(pk__in=stuck_ids, status=DeliveryStatus.SENDING).update(
-        status=DeliveryStatus.QUEUED, updated_at=now
+        status=DeliveryStatus.QUEUED,
+        maybe_sent_at=Coalesce("maybe_sent_at", "updated_at"),
+        updated_at=now,
     )
     waiting = Q(retry_at__isnull=True) | Q(retry_at__lt=now - stranded_after)
     stranded = stuck_ids + list(

@@ -8,8 +8,11 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
+
+from django.utils import timezone
 
 MESSAGES_PATH = "/2010-04-01/Accounts/{sid}/Messages.json"
 
@@ -24,10 +27,14 @@ class FakeTwilio:
     # Queued stalls (seconds): such a request is held that long, then dropped unanswered and unrecorded,
     # like a provider that hangs before it takes the message. Used before `failures`.
     stalls: list[float] = field(default_factory=list)
+    # Queued stalls after taking the message: it is recorded (and will be delivered), but the answer
+    # never comes, like a connection lost on the way back. Used before `stalls`.
+    lost_answers: list[float] = field(default_factory=list)
     # Seconds every request takes before it is answered (and, unless it fails, accepted).
     latency: float = 0.0
-    # Every authenticated Messages request, answered or not.
+    # Every authenticated Messages request (a send), answered or not, and every list request.
     requests: int = 0
+    lookups: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> FakeTwilio:
@@ -38,21 +45,59 @@ class FakeTwilio:
             def log_message(self, *args) -> None:
                 pass
 
-            def do_POST(self) -> None:
+            def _authorised(self) -> bool:
                 expected = (
                     "Basic " + base64.b64encode(f"{fake.account_sid}:{fake.auth_token}".encode()).decode()
                 )
                 if self.headers.get("Authorization") != expected:
-                    return self._json(401, {"code": 20003, "message": "Authenticate", "status": 401})
-                if self.path != MESSAGES_PATH.format(sid=fake.account_sid):
-                    return self._json(404, {"code": 20404, "message": "Not found", "status": 404})
+                    self._json(401, {"code": 20003, "message": "Authenticate", "status": 401})
+                    return False
+                if urlsplit(self.path).path != fake.messages_path:
+                    self._json(404, {"code": 20404, "message": "Not found", "status": 404})
+                    return False
+                return True
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's hook
+                """Read the Message list: filtered by To and From, newest first, one page."""
+                if not self._authorised():
+                    return
+                query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
+                size = min(int(query.get("PageSize", 50)), 1000)
+                with fake.lock:
+                    fake.lookups += 1
+                    found = [
+                        m
+                        for m in reversed(fake.messages)
+                        if all(query.get(key, m.get(key)) == m.get(key) for key in ("To", "From"))
+                    ][:size]
+                self._json(
+                    200,
+                    {
+                        "messages": [fake.resource(m) for m in found],
+                        "first_page_uri": self.path,
+                        "next_page_uri": None,
+                        "previous_page_uri": None,
+                        "page": 0,
+                        "page_size": size,
+                        "start": 0,
+                        "end": max(0, len(found) - 1),
+                        "uri": self.path,
+                    },
+                )
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's hook
+                if not self._authorised():
+                    return
                 length = int(self.headers.get("Content-Length", 0))
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
                 with fake.lock:
                     fake.requests += 1
-                    stall = fake.stalls.pop(0) if fake.stalls else None
-                if stall is not None:
-                    time.sleep(stall)
+                    lost = fake.lost_answers.pop(0) if fake.lost_answers else None
+                    stall = None if lost is not None else (fake.stalls.pop(0) if fake.stalls else None)
+                if lost is not None:
+                    fake.take(form, counter)
+                if lost is not None or stall is not None:
+                    time.sleep(lost if lost is not None else stall)
                     self.close_connection = True
                     return None
                 if fake.latency:
@@ -61,22 +106,7 @@ class FakeTwilio:
                     if fake.failures:
                         status, code = fake.failures.pop(0)
                         return self._json(status, {"code": code, "message": "fake failure", "status": status})
-                    sid = f"SM{next(counter):032x}"
-                    fake.messages.append({"sid": sid, **form})
-                self._json(
-                    201,
-                    {
-                        "sid": sid,
-                        "account_sid": fake.account_sid,
-                        "to": form.get("To"),
-                        "from": form.get("From"),
-                        "body": form.get("Body"),
-                        "status": "queued",
-                        "num_segments": "1",
-                        "direction": "outbound-api",
-                        "uri": MESSAGES_PATH.format(sid=fake.account_sid).replace(".json", f"/{sid}.json"),
-                    },
-                )
+                self._json(201, fake.resource(fake.take(form, counter)))
 
             def _json(self, status: int, payload: dict) -> None:
                 body = json.dumps(payload).encode()
@@ -93,6 +123,32 @@ class FakeTwilio:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         return self
+
+    @property
+    def messages_path(self) -> str:
+        return MESSAGES_PATH.format(sid=self.account_sid)
+
+    def take(self, form: dict, counter) -> dict:
+        """Record a message as accepted."""
+        with self.lock:
+            message = {"sid": f"SM{next(counter):032x}", "date_created": timezone.now(), **form}
+            self.messages.append(message)
+        return message
+
+    def resource(self, message: dict) -> dict:
+        """A message as Twilio's API returns it."""
+        return {
+            "sid": message["sid"],
+            "account_sid": self.account_sid,
+            "to": message.get("To"),
+            "from": message.get("From"),
+            "body": message.get("Body"),
+            "status": "queued",
+            "num_segments": "1",
+            "direction": "outbound-api",
+            "date_created": format_datetime(message["date_created"], usegmt=True),
+            "uri": self.messages_path.replace(".json", f"/{message['sid']}.json"),
+        }
 
     @property
     def base_url(self) -> str:
