@@ -3,7 +3,8 @@
 An attempt whose outcome is unknown (its worker was killed, the provider's answer never came) leaves
 `maybe_sent_at` on the row; the next attempt first asks the provider whether it already has the
 message. Twilio can be asked; SMTP and the ESP APIs cannot, so an email is sent again with the same
-Message-ID, which mail systems such as Gmail and Exchange keep only once.
+Message-ID, which mail systems such as Gmail and Exchange keep only once; with an ESP, its tracking
+webhook settles the delivery first (`settle_taken`), usually long before the sweeper would resend.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from urllib.parse import urlsplit
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from notifications import preferences
@@ -75,6 +76,21 @@ def send_delivery(delivery_id: int, email_connection=None) -> Outcome:
     return Outcome.SENT
 
 
+def settle_taken(delivery_id: int, provider_id: str) -> bool:
+    """Record that the provider has this delivery's message, if no attempt has recorded it yet."""
+    unsure = Q(status=DeliveryStatus.SENDING) | Q(status=DeliveryStatus.QUEUED, maybe_sent_at__isnull=False)
+    now = timezone.now()
+    settled = Delivery.objects.filter(unsure, pk=delivery_id).update(
+        status=DeliveryStatus.SENT,
+        provider_id=provider_id[:100],
+        error="",
+        maybe_sent_at=None,
+        sent_at=now,
+        updated_at=now,
+    )
+    return settled == 1
+
+
 def backoff_seconds(attempts: int) -> float:
     """Exponential backoff after the n-th failed attempt, capped."""
     base, cap = settings.NOTIFY_RETRY_BASE_SECONDS, settings.NOTIFY_RETRY_CAP_SECONDS
@@ -107,6 +123,7 @@ def _send(delivery: Delivery, email_connection=None) -> str:
             content.text,
             content.html,
             message_id=message_id_for(delivery),
+            metadata={"delivery_id": str(delivery.pk)},
             connection=email_connection,
             # RFC 8058 one-click unsubscribe: mail clients POST to the URL, no login needed.
             headers={

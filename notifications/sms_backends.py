@@ -117,7 +117,8 @@ class TwilioBackend(BaseBackend):
             raise DeliveryError(f"Twilio lookup failed: {exc}", permanent=False, maybe_sent=True) from exc
         for message in messages:
             created = message.date_created
-            if (message.body or "").strip() == body and created and created >= since - CLOCK_SLACK:
+            # endswith: a trial account's messages begin with Twilio's own notice.
+            if (message.body or "").strip().endswith(body) and created and created >= since - CLOCK_SLACK:
                 return message.sid
         return None
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from notifications import preferences
+from notifications import preferences, sending
 from notifications.models import Channel, Delivery, Subscriber
 from notifications.sms_backends import twilio_signature_valid, twiml_reply
 
@@ -96,11 +96,19 @@ def twilio_status(request: HttpRequest) -> HttpResponse:
 
 # Anymail normalises every ESP's tracking events; these mean "never send here again".
 SUPPRESSING_EVENTS = {"bounced", "complained", "rejected"}
+# Every other event says the ESP took the message.
+NOT_TAKEN_EVENTS = {"rejected", "failed", "unknown"}
 
 
 def anymail_tracking(sender, event, esp_name, **kwargs) -> None:
     """Receiver for anymail.signals.tracking (bounces, complaints, unsubscribes, deliveries)."""
     recipient = (event.recipient or "").lower()
+    delivery_id = str((event.metadata or {}).get("delivery_id", ""))
+    is_id = delivery_id.isascii() and delivery_id.isdigit() and len(delivery_id) < 19  # fits a bigint
+    if is_id and event.event_type not in NOT_TAKEN_EVENTS:
+        # A worker that died after the ESP took the message left its row open: close it, so the
+        # sweeper does not send the email again.
+        sending.settle_taken(int(delivery_id), str(event.message_id or ""))
     if event.message_id:
         Delivery.objects.filter(provider_id=str(event.message_id)[:100], channel=Channel.EMAIL).update(
             provider_status=event.event_type[:20]

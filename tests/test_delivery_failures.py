@@ -287,8 +287,12 @@ def test_killing_workers_mid_fanout_and_mid_send_still_reaches_each_subscriber_o
     tally = stack.tally(name)
     in_flight = Counter(to for k in kills for to in k.in_flight)
     retried = Delivery.objects.filter(event=event, attempts__gt=1, channel="sms").count()
+    resent = stack.twilio.requests - len(stack.phones)
     print(tally.line(), f"redelivered_tasks={len(held)} in_flight_at_kills={sum(in_flight.values())}")
-    print(f"sms retried={retried} twilio lookups={stack.twilio.lookups} emails resent={tally.resent_emails}")
+    print(
+        f"sms in doubt={retried}: found at twilio={retried - resent} sent again={resent} "
+        f"(lookups={stack.twilio.lookups}); emails resent={tally.resent_emails}"
+    )
     # A row left in "sending" by a kill is asked about (SMS) or resent under its Message-ID (email);
     # only an email in flight at a kill may cross SMTP twice, once per kill.
     tally.assert_exactly_once(email_in_flight=in_flight)

@@ -6,6 +6,7 @@ import base64
 import json
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
@@ -13,6 +14,7 @@ from incidents import services
 from incidents.models import Event, Incident
 from notifications.fanout import fan_out
 from notifications.models import Channel, Delivery, Subscriber
+from notifications.sending import Outcome, send_delivery
 
 pytestmark = pytest.mark.django_db
 
@@ -250,3 +252,51 @@ def test_tracking_without_the_webhook_secret_is_refused_and_changes_nothing(clie
     assert 400 <= response.status_code < 500
     subscriber.refresh_from_db()
     assert subscriber.email_suppressed_at is None
+
+
+def delivered_event(delivery_id) -> dict:
+    return {
+        "RecordType": "Delivery",
+        "MessageID": "0a129aee-e1cd-480d-b08d-4f48548ff48d",
+        "Recipient": "ops@example.com",
+        "DeliveredAt": "2026-11-22T10:00:00Z",
+        "Details": "",
+        "Tag": "",
+        "ServerID": 1,
+        "Metadata": {"delivery_id": str(delivery_id)},
+    }
+
+
+@pytest.mark.parametrize(
+    "left", [{"status": "sending"}, {"status": "queued", "maybe_sent_at": "2026-11-22T09:59:00Z"}]
+)
+def test_the_esp_naming_a_delivery_a_killed_worker_left_open_settles_it(client, subscriber, component, left):
+    incident = services.open_incident(Incident(name="Queue backlog", impact="minor"), "Looking.", [component])
+    delivery = Delivery.objects.create(
+        event=Event.objects.get(incident=incident), subscriber=subscriber, channel=Channel.EMAIL, **left
+    )
+
+    assert postmark(client, delivered_event(delivery.pk)).status_code == 200
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.provider_id) == ("sent", "0a129aee-e1cd-480d-b08d-4f48548ff48d")
+    assert delivery.maybe_sent_at is None
+    assert send_delivery(delivery.pk) is Outcome.SKIPPED  # the sweeper's resend finds nothing to do
+    assert mail.outbox == []
+
+
+def test_the_esp_naming_a_delivery_waiting_on_a_refusal_leaves_it_queued(client, subscriber, component):
+    incident = services.open_incident(Incident(name="Queue backlog", impact="minor"), "Looking.", [component])
+    delivery = Delivery.objects.create(
+        event=Event.objects.get(incident=incident), subscriber=subscriber, channel=Channel.EMAIL
+    )
+
+    assert postmark(client, delivered_event(delivery.pk)).status_code == 200
+
+    delivery.refresh_from_db()
+    assert delivery.status == "queued"
+
+
+@pytest.mark.parametrize("delivery_id", ["x1", "9" * 40, "١٢", "-1", ""])
+def test_a_strange_delivery_id_in_esp_metadata_is_ignored(client, subscriber, delivery_id):
+    assert postmark(client, delivered_event(delivery_id)).status_code == 200

@@ -162,6 +162,8 @@ def test_a_maybe_sent_email_goes_again_with_the_same_message_id(event):
 
     # SMTP cannot be asked what it took: the copy is recognisable as the same message.
     assert [m.extra_headers["Message-ID"] for m in mail.outbox] == [message_id_for(row)] * 2
+    # An ESP hands the delivery's id back in its tracking events, which settle the row first.
+    assert mail.outbox[0].metadata == {"delivery_id": str(row.pk)}
 
 
 def test_twilio_lookup_finds_a_message_by_number_text_and_time(twilio_server, settings):

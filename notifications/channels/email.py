@@ -17,11 +17,13 @@ def send_email(
     *,
     message_id: str | None = None,
     headers: dict[str, str] | None = None,
+    metadata: dict[str, str] | None = None,
     connection=None,
 ) -> str:
     """Send one email through django.core.mail; return its Message-ID (or the ESP's id).
 
-    Pass an open `connection` to send a batch over one SMTP session or HTTP pool.
+    Pass an open `connection` to send a batch over one SMTP session or HTTP pool. `metadata` goes to
+    an Anymail ESP, which hands it back in its tracking events; SMTP ignores it.
     """
     headers = dict(headers or {})
     if message_id:
@@ -36,6 +38,8 @@ def send_email(
     )
     if html:
         message.attach_alternative(html, "text/html")
+    if metadata:
+        message.metadata = metadata
     try:
         message.send()
     except (AnymailError, smtplib.SMTPException, OSError) as exc:
