@@ -10,7 +10,7 @@ webhook settles the delivery first (`settle_taken`), usually long before the swe
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 from urllib.parse import urlsplit
 
@@ -65,22 +65,19 @@ def send_delivery(delivery_id: int, email_connection=None) -> Outcome:
         logger.exception("delivery %s: unexpected error", delivery.pk)
         unexpected = DeliveryError(f"unexpected error: {exc}", permanent=False, maybe_sent=True)
         return _record_failure(delivery, unexpected, claimed_at)
-    Delivery.objects.filter(pk=delivery.pk).update(
-        status=DeliveryStatus.SENT,
-        provider_id=provider_id[:100],
-        error="",
-        maybe_sent_at=None,
-        sent_at=timezone.now(),
-        updated_at=timezone.now(),
-    )
+    _record_sent(Delivery.objects.filter(pk=delivery.pk), provider_id)
     return Outcome.SENT
 
 
 def settle_taken(delivery_id: int, provider_id: str) -> bool:
     """Record that the provider has this delivery's message, if no attempt has recorded it yet."""
     unsure = Q(status=DeliveryStatus.SENDING) | Q(status=DeliveryStatus.QUEUED, maybe_sent_at__isnull=False)
+    return _record_sent(Delivery.objects.filter(unsure, pk=delivery_id), provider_id) == 1
+
+
+def _record_sent(rows, provider_id: str) -> int:
     now = timezone.now()
-    settled = Delivery.objects.filter(unsure, pk=delivery_id).update(
+    return rows.update(
         status=DeliveryStatus.SENT,
         provider_id=provider_id[:100],
         error="",
@@ -88,7 +85,6 @@ def settle_taken(delivery_id: int, provider_id: str) -> bool:
         sent_at=now,
         updated_at=now,
     )
-    return settled == 1
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -134,7 +130,7 @@ def _send(delivery: Delivery, email_connection=None) -> str:
     return send_sms(subscriber.phone, message, link=event_link(delivery.event))
 
 
-def _record_failure(delivery: Delivery, exc: DeliveryError, claimed_at) -> Outcome:
+def _record_failure(delivery: Delivery, exc: DeliveryError, claimed_at: datetime) -> Outcome:
     retry = not exc.permanent and delivery.attempts < settings.NOTIFY_MAX_ATTEMPTS
     status = DeliveryStatus.QUEUED if retry else DeliveryStatus.FAILED
     now = timezone.now()

@@ -26,6 +26,13 @@ class TakesThenTimesOutBackend(sms_backends.LocmemBackend):
         raise DeliveryError("Twilio unreachable: read timed out", permanent=False, maybe_sent=True)
 
 
+class RefusingBackend(sms_backends.LocmemBackend):
+    """Twilio answers 429: it certainly did not take the message."""
+
+    def send(self, to: str, body: str) -> str:
+        raise DeliveryError("Twilio 429 code 20429: too many requests", permanent=False)
+
+
 class LookupDownBackend(sms_backends.LocmemBackend):
     """The provider's API answers neither sends nor lookups."""
 
@@ -144,7 +151,7 @@ def test_a_failed_lookup_retries_later_and_sends_nothing(event, sms_outbox, sett
 
 
 def test_a_definite_refusal_does_not_mark_the_delivery_maybe_sent(event, settings):
-    settings.SMS_BACKEND = "tests.test_fanout.TransientFailureBackend"
+    settings.SMS_BACKEND = f"{__name__}.RefusingBackend"
     row = delivery(event, Channel.SMS)
 
     assert send_delivery(row.pk) is Outcome.RETRY
