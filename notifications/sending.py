@@ -69,15 +69,15 @@ def send_delivery(delivery_id: int, email_connection=None) -> Outcome:
     return Outcome.SENT
 
 
-def settle_taken(delivery_id: int, provider_id: str) -> bool:
+def settle_taken(delivery_id: int, provider_id: str) -> None:
     """Record that the provider has this delivery's message, if no attempt has recorded it yet."""
     unsure = Q(status=DeliveryStatus.SENDING) | Q(status=DeliveryStatus.QUEUED, maybe_sent_at__isnull=False)
-    return _record_sent(Delivery.objects.filter(unsure, pk=delivery_id), provider_id) == 1
+    _record_sent(Delivery.objects.filter(unsure, pk=delivery_id), provider_id)
 
 
-def _record_sent(rows, provider_id: str) -> int:
+def _record_sent(rows, provider_id: str) -> None:
     now = timezone.now()
-    return rows.update(
+    rows.update(
         status=DeliveryStatus.SENT,
         provider_id=provider_id[:100],
         error="",

@@ -32,7 +32,7 @@ class FakeTwilio:
     lost_answers: list[float] = field(default_factory=list)
     # Seconds every request takes before it is answered (and, unless it fails, accepted).
     latency: float = 0.0
-    # Every authenticated Messages request (a send), answered or not, and every list request.
+    # Every authenticated send, answered or not; every read of the Message list.
     requests: int = 0
     lookups: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -92,12 +92,13 @@ class FakeTwilio:
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
                 with fake.lock:
                     fake.requests += 1
-                    lost = fake.lost_answers.pop(0) if fake.lost_answers else None
-                    stall = None if lost is not None else (fake.stalls.pop(0) if fake.stalls else None)
-                if lost is not None:
+                    taken, pause = (True, fake.lost_answers.pop(0)) if fake.lost_answers else (False, None)
+                    if pause is None and fake.stalls:
+                        pause = fake.stalls.pop(0)
+                if taken:
                     fake.take(form, counter)
-                if lost is not None or stall is not None:
-                    time.sleep(lost if lost is not None else stall)
+                if pause is not None:
+                    time.sleep(pause)
                     self.close_connection = True
                     return None
                 if fake.latency:
