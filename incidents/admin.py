@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.db import transaction
 
 from incidents import services
-from incidents.admin_audit import AuditedAdmin
+from statuspage.staff import AuditedAdmin
 from incidents.models import (
     INCIDENT_STATUSES,
     MAINTENANCE_STATUSES,

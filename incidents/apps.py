@@ -9,8 +9,8 @@ class IncidentsConfig(AppConfig):
 
     def ready(self) -> None:
         from incidents import models, snapshots
-        from incidents.roles import ensure_roles
-        from incidents.signals import event_recorded
+        from statuspage.staff import ensure_roles
+        from incidents.events import event_recorded
 
         post_migrate.connect(ensure_roles, dispatch_uid="incidents.ensure_roles")
         # Anything the public page shows changed: rebuild its snapshots once the change commits.

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from incidents.admin_audit import AuditedAdmin
+from statuspage.staff import AuditedAdmin
 from notifications.models import Delivery, Subscriber
 
 

@@ -7,7 +7,7 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
 
     def ready(self) -> None:
-        from incidents.signals import collect_update_stats, event_recorded
+        from incidents.events import collect_update_stats, event_recorded
         from notifications.receivers import start_fanout, update_stats
 
         event_recorded.connect(start_fanout, dispatch_uid="notifications.start_fanout")

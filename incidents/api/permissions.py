@@ -1,4 +1,4 @@
-"""Staff API access from the Django permissions the roles (incidents.roles) grant."""
+"""Staff API access from the Django permissions the roles (statuspage.staff) grant."""
 
 from __future__ import annotations
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from incidents.services.alerts import AlertSignal, apply_alerts
-from incidents.services.audit import audit, snapshot
-from incidents.services.events import record_event
+from incidents.timeline.audit import audit, snapshot
+from incidents.events import record_event
 from incidents.services.incidents import (
     default_impact,
     open_auto_incident,

@@ -21,8 +21,8 @@ from incidents.models import (
     IncidentStatus,
     IncidentUpdate,
 )
-from incidents.services.audit import audit, snapshot
-from incidents.services.events import record_event
+from incidents.timeline.audit import audit, snapshot
+from incidents.events import record_event
 
 AUDITED = ["name", "status", "impact", "is_published", "scheduled_for", "scheduled_until"]
 IMPACT_BY_STATUS = {

@@ -24,8 +24,8 @@ from incidents.models import (
     StatusPeriod,
     UptimeDay,
 )
-from incidents.services.audit import audit
-from incidents.services.events import record_event
+from incidents.timeline.audit import audit
+from incidents.events import record_event
 from incidents.services.incidents import open_auto_incident
 
 DEFAULT_LOCATION = "default"

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from incidents.models import Event
-from incidents.views.console.access import console_view
+from statuspage.staff import console_view
 from notifications.models import Delivery, DeliveryStatus
 
 EVENTS_PER_PAGE = 50

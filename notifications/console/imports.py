@@ -8,7 +8,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from incidents.views.console.access import console_view
+from statuspage.staff import console_view
 from notifications.console import csv_import
 from notifications.console.forms import ImportForm
 from notifications.models import ImportJob

@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from incidents.models import Component
-from incidents.views.console.access import console_view
+from statuspage.staff import console_view
 from notifications.console.csv_import import FORMULA_START
 from notifications.console.forms import SubscriberFilterForm
 from notifications.models import Subscriber

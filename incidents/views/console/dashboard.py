@@ -19,7 +19,7 @@ from incidents.models import (
     IncidentTemplate,
     Probe,
 )
-from incidents.views.console.access import console_view
+from statuspage.staff import console_view
 
 
 @console_view()

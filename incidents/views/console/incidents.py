@@ -11,8 +11,8 @@ from django.views.decorators.http import require_POST
 from incidents import services
 from incidents.console_forms import DeclareIncidentForm, PostmortemForm, UpdateForm
 from incidents.models import Component, Impact, Incident, IncidentTemplate, IncidentUpdate
-from incidents.signals import collect_update_stats
-from incidents.views.console.access import console_view
+from incidents.events import collect_update_stats
+from statuspage.staff import console_view
 
 RESPONDER = ("incidents.add_incident", "incidents.change_incident", "incidents.add_incidentupdate")
 

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 from incidents import services
 from incidents.console_forms import ComponentStatusForm, MaintenanceForm
 from incidents.models import Component, ComponentStatus
-from incidents.views.console.access import console_view
+from statuspage.staff import console_view
 from incidents.views.console.incidents import RESPONDER
 
 
