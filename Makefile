@@ -29,6 +29,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # make bench: load figures side by side on this machine (README, "Benchmarks"); BENCH_QUICK=1 for a short run.
 bench: $(STAMP)

@@ -4,11 +4,10 @@ from django import forms
 from django.contrib import admin
 from django.db import transaction
 
-from incidents import services
-from statuspage.staff import AuditedAdmin
 from incidents.models import (
-    INCIDENT_STATUSES,
+    INCIDENT_UPDATE_STATUSES,
     MAINTENANCE_STATUSES,
+    UNRESOLVED_STATUSES,
     Component,
     ComponentGroup,
     Event,
@@ -19,7 +18,16 @@ from incidents.models import (
     Integration,
     Probe,
     ProbeLocationState,
+    status_choices,
 )
+from incidents.monitoring.component_status import evaluate_component
+from incidents.timeline.incident_lifecycle import (
+    declare_incident,
+    edit_incident,
+    post_update,
+    publish_incident,
+)
+from statuspage.staff import AuditedAdmin
 
 
 @admin.register(ComponentGroup)
@@ -31,7 +39,7 @@ class ComponentGroupAdmin(AuditedAdmin):
 class ComponentAdmin(AuditedAdmin):
     list_display = ["name", "group", "status", "position"]
     list_filter = ["group", "status"]
-    # Status changes go through services so they are logged as events.
+    # Status changes go through the timeline and monitoring verbs so they are logged as events.
     readonly_fields = ["status"]
 
 
@@ -59,7 +67,7 @@ class ProbeAdmin(AuditedAdmin):
         super().save_model(request, obj, form, change)
         if change and {"is_active", "quorum", "component"} & set(form.changed_data):
             with transaction.atomic():
-                services.evaluate_component(obj.component_id)  # a paused probe stops holding it down
+                evaluate_component(obj.component_id)  # a paused probe stops holding it down
 
 
 @admin.register(Integration)
@@ -76,7 +84,7 @@ class IncidentAddForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [(s.value, s.label) for s in INCIDENT_STATUSES[:3]]
+        self.fields["status"].choices = status_choices(UNRESOLVED_STATUSES)
 
 
 class IncidentChangeForm(forms.ModelForm):
@@ -91,10 +99,10 @@ class IncidentChangeForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        statuses = MAINTENANCE_STATUSES if self.instance.is_maintenance else INCIDENT_STATUSES[:4]
+        statuses = MAINTENANCE_STATUSES if self.instance.is_maintenance else INCIDENT_UPDATE_STATUSES
         self.fields["update_status"].choices = [
             ("", "(no new update)"),
-            *((s.value, s.label) for s in statuses),
+            *status_choices(statuses),
         ]
 
     def clean(self):
@@ -138,21 +146,29 @@ class IncidentAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         if not change:
-            services.open_incident(obj, data["message"], components=data["components"], actor=request.user)
-            return
-        before = services.snapshot(Incident.objects.get(pk=obj.pk), services.incidents.AUDITED)
-        obj.save()
-        services.audit(
-            request.user, "incident.edited", obj, before, services.snapshot(obj, services.incidents.AUDITED)
-        )
-        if data.get("update_status"):
-            services.post_update(
-                obj, data["update_status"], data["update_message"].strip(), actor=request.user
+            created = declare_incident(
+                data["name"],
+                data["message"],
+                data["status"],
+                {},
+                impact=data["impact"],
+                components=data["components"],
+                actor=request.user,
             )
+            obj.pk = created.pk  # the admin's messages and redirect name this incident
+            return
+        edit_incident(obj, {f: data[f] for f in ("name", "impact", "components")}, actor=request.user)
+        if data.get("update_status"):
+            post_update(obj, data["update_status"], data["update_message"].strip(), actor=request.user)
+
+    def save_related(self, request, form, formsets, change):
+        # The verbs above set the components: no form.save_m2m() here. The update inline is read-only.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     @admin.action(description="Publish selected drafts and notify subscribers")
     def publish(self, request, queryset):
-        published = sum(services.publish_incident(incident, actor=request.user) for incident in queryset)
+        published = sum(publish_incident(incident, actor=request.user) for incident in queryset)
         self.message_user(request, f"Published {published} incident(s).")
 
 

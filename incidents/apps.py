@@ -8,11 +8,15 @@ class IncidentsConfig(AppConfig):
     name = "incidents"
 
     def ready(self) -> None:
-        from incidents import models, snapshots
+        from incidents import models
+        from incidents.event_log import event_recorded
+        from incidents.public import snapshots
+        from incidents.timeline import auto_incidents
         from statuspage.staff import ensure_roles
-        from incidents.events import event_recorded
 
         post_migrate.connect(ensure_roles, dispatch_uid="incidents.ensure_roles")
+        # Monitoring reports a confirmed outage through the event log; the timeline opens its incident.
+        event_recorded.connect(auto_incidents.on_event, dispatch_uid="incidents.auto_incidents")
         # Anything the public page shows changed: rebuild its snapshots once the change commits.
         event_recorded.connect(snapshots.rebuild_after_commit, dispatch_uid="snapshots.event")
         for model in (models.Component, models.ComponentGroup, models.Incident, models.IncidentUpdate):

@@ -6,15 +6,18 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from incidents import probes, retention, services, snapshots
 from incidents.models import Probe
+from incidents.monitoring import checks, retention, rollups, scheduling
+from incidents.monitoring.component_status import Observation, record_results
+from incidents.public import snapshots
+from incidents.timeline import maintenance
 
 
 @shared_task
 def dispatch_due_probes() -> int:
     """Claim due active probes and send each to every probe location's queue."""
-    services.schedule_new_probes()
-    due = services.claim_due_probes()
+    scheduling.schedule_new_probes()
+    due = scheduling.claim_due_probes()
     for probe_id in due:
         for location in settings.PROBE_LOCATIONS:
             run_probe.apply_async((probe_id,), queue=f"probes.{location}", expires=60)
@@ -26,11 +29,11 @@ def run_probe(probe_id: int) -> None:
     probe = Probe.objects.filter(pk=probe_id, is_active=True).first()
     if probe is None:
         return
-    outcome = probes.run_check(probe)
-    services.record_results(
+    outcome = checks.run_check(probe)
+    record_results(
         probe.pk,
         [
-            services.Observation(
+            Observation(
                 ok=outcome.ok,
                 observed_at=timezone.now(),
                 latency_ms=outcome.latency_ms,
@@ -43,17 +46,17 @@ def run_probe(probe_id: int) -> None:
 
 @shared_task
 def check_heartbeats() -> int:
-    return len(services.record_missed_heartbeats())
+    return len(scheduling.record_missed_heartbeats())
 
 
 @shared_task
 def tick_uptime() -> int:
-    return services.tick_uptime()
+    return rollups.tick_uptime()
 
 
 @shared_task
 def run_maintenance_schedule() -> dict:
-    return services.run_maintenance_schedule()
+    return maintenance.run_maintenance_schedule()
 
 
 @shared_task

@@ -1,9 +1,11 @@
+"""Django admin for subscribers (audited) and deliveries (read-only outcomes)."""
+
 from __future__ import annotations
 
 from django.contrib import admin
 
-from statuspage.staff import AuditedAdmin
 from notifications.models import Delivery, Subscriber
+from statuspage.staff import AuditedAdmin
 
 
 @admin.register(Subscriber)

@@ -1,3 +1,5 @@
+"""The app's config: connects the event and provider signal receivers once Django is ready."""
+
 from __future__ import annotations
 
 from django.apps import AppConfig
@@ -7,14 +9,10 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
 
     def ready(self) -> None:
-        from incidents.events import collect_update_stats, event_recorded
-        from notifications.receivers import start_fanout, update_stats
+        from incidents.event_log import collect_update_stats, event_recorded
+        from notifications.delivery.receivers import start_fanout, update_stats
+        from notifications.providers import anymail_tracking
 
         event_recorded.connect(start_fanout, dispatch_uid="notifications.start_fanout")
         collect_update_stats.connect(update_stats, dispatch_uid="notifications.update_stats")
-
-        from anymail.signals import tracking
-
-        from notifications.webhooks import anymail_tracking
-
-        tracking.connect(anymail_tracking, dispatch_uid="notifications.anymail_tracking")
+        anymail_tracking.connect()

@@ -1,3 +1,5 @@
+"""Subscribers and their choices, fan-out progress, deliveries, and subscriber import jobs."""
+
 from __future__ import annotations
 
 from django.conf import settings

@@ -13,8 +13,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from incidents.models import Event
-from notifications import confirmation, fanout, sending, throttle
+from notifications.delivery import fanout, send_rate, sending
 from notifications.models import Delivery, DeliveryStatus
+from notifications.signup import confirmation
 
 MAX_THROTTLE_WAIT = 20.0
 SWEEP_WINDOW = timedelta(days=2)
@@ -52,7 +53,7 @@ def _send_batch(delivery_ids: list[int], channels: dict[int, str], email_connect
         channel = channels.get(delivery_id)
         if channel is None:
             continue
-        wait = throttle.take(channel)
+        wait = send_rate.take(channel)
         while wait > 0:
             if waited + wait > MAX_THROTTLE_WAIT:
                 # Hand the rest back to the queue rather than hold a worker past its time limit.
@@ -60,7 +61,7 @@ def _send_batch(delivery_ids: list[int], channels: dict[int, str], email_connect
                 return
             time.sleep(wait)
             waited += wait
-            wait = throttle.take(channel)
+            wait = send_rate.take(channel)
         if sending.send_delivery(delivery_id, email_connection) is sending.Outcome.RETRY:
             retry_at = Delivery.objects.filter(pk=delivery_id).values_list("retry_at", flat=True).first()
             delay = max(0.0, (retry_at - timezone.now()).total_seconds()) if retry_at else 0.0
@@ -95,7 +96,7 @@ def sweep() -> dict:
         fanout_event.delay(event_id)
     # Past the hard time limit, a "sending" row belongs to a dead worker, which may have handed the
     # message over just before it died: queue it again marked so, and the next attempt asks the
-    # provider before sending (see sending.py). The claim time is the row's last update.
+    # provider before sending (see delivery/sending.py). The claim time is the row's last update.
     stuck = Delivery.objects.filter(
         status=DeliveryStatus.SENDING,
         updated_at__lt=now - timedelta(seconds=settings.NOTIFY_SENDING_STUCK_SECONDS),
@@ -127,13 +128,13 @@ def import_subscribers(job_id: int) -> None:
     """Work through a subscriber CSV import in batches, resuming where it stopped."""
     import logging
 
-    from notifications.console import csv_import
+    from notifications.signup import bulk_import
 
     try:
-        finished = csv_import.run_job(job_id, budget_seconds=IMPORT_SLICE_SECONDS)
+        finished = bulk_import.run_job(job_id, budget_seconds=IMPORT_SLICE_SECONDS)
     except Exception as exc:  # noqa: BLE001 - the job row must say it stopped, whatever the cause
         logging.getLogger(__name__).exception("subscriber import %s failed", job_id)
-        csv_import.fail(
+        bulk_import.fail(
             job_id,
             f"The import stopped: {exc.__class__.__name__}. Rows up to the progress shown were imported.",
         )

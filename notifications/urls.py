@@ -1,8 +1,11 @@
+"""Public URLs: sign-up and subscription pages, provider webhooks."""
+
 from __future__ import annotations
 
 from django.urls import include, path
 
-from notifications import views, webhooks
+from notifications.providers import twilio_sms
+from notifications.signup import views
 
 urlpatterns = [
     path("subscribe/", views.subscribe, name="subscribe"),
@@ -12,8 +15,8 @@ urlpatterns = [
     path("subscribe/manage/<str:token>/", views.manage, name="subscription-manage"),
     path("subscribe/manage/<str:token>/delete/", views.delete_subscription, name="subscription-delete"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
-    path("webhooks/twilio/inbound", webhooks.twilio_inbound, name="twilio-inbound"),
-    path("webhooks/twilio/status", webhooks.twilio_status, name="twilio-status"),
+    path("webhooks/twilio/inbound", twilio_sms.twilio_inbound, name="twilio-inbound"),
+    path("webhooks/twilio/status", twilio_sms.twilio_status, name="twilio-status"),
     # Anymail's tracking webhooks, one per ESP: /anymail/<esp>/tracking/ (basic auth: WEBHOOK_SECRET).
     path("anymail/", include("anymail.urls")),
 ]

@@ -66,7 +66,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "statuspage.context_processors.site",
-                "incidents.context_processors.active_incidents",
+                "incidents.public.banner.active_incidents",
             ],
         },
     },
@@ -186,9 +186,9 @@ TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
 TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL")
 SMS_BACKEND = env_str(
     "SMS_BACKEND",
-    "notifications.sms_backends.TwilioBackend"
+    "notifications.providers.twilio_sms.TwilioBackend"
     if TWILIO_ACCOUNT_SID
-    else "notifications.sms_backends.ConsoleBackend",
+    else "notifications.providers.sms_backends.ConsoleBackend",
 )
 SMS_DEFAULT_REGION = env_str("SMS_DEFAULT_REGION", "US")
 

@@ -7,9 +7,9 @@ admin.site.site_header = "Status page administration"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("console/", include("incidents.console_urls")),
-    path("console/", include("notifications.console_urls")),
-    path("api/v1/", include("incidents.api.urls")),
+    path("console/", include("incidents.console.routes")),
+    path("console/", include("notifications.console.routes")),
+    path("api/v1/", include("incidents.api.routes")),
     path("", include("notifications.urls")),
     path("", include("incidents.urls")),
 ]

@@ -4,13 +4,13 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from incidents.models import Component, ComponentGroup, Probe
-from notifications import sms_backends
+from notifications.providers import sms_backends
 
 
 @pytest.fixture(autouse=True)
 def sms_outbox(settings):
     """Tests send SMS into an in-memory outbox unless they choose another backend."""
-    settings.SMS_BACKEND = "notifications.sms_backends.LocmemBackend"
+    settings.SMS_BACKEND = "notifications.providers.sms_backends.LocmemBackend"
     sms_backends.outbox.clear()
     yield sms_backends.outbox
     sms_backends.outbox.clear()
@@ -84,7 +84,7 @@ def delivery_worker(transactional_db, smtp_server, twilio_server, tmp_path, sett
             "EMAIL_HOST": "127.0.0.1",
             "EMAIL_PORT": str(smtp_server.port),
             "DEFAULT_FROM_EMAIL": "status@example.test",
-            "SMS_BACKEND": "notifications.sms_backends.TwilioBackend",
+            "SMS_BACKEND": "notifications.providers.twilio_sms.TwilioBackend",
             "TWILIO_ACCOUNT_SID": twilio_server.account_sid,
             "TWILIO_AUTH_TOKEN": twilio_server.auth_token,
             "TWILIO_FROM_NUMBER": "+15005550006",

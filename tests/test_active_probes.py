@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
-from incidents import services, tasks
+from incidents import tasks
 from incidents.models import (
     Component,
     ComponentGroup,
@@ -24,8 +24,10 @@ from incidents.models import (
     ProbeKind,
     ProbeLocationState,
     ProbeResult,
+    parse_statuses,
 )
-from incidents.probes import check_dns, check_http, check_tcp, parse_statuses
+from incidents.monitoring.checks import check_dns, check_http, check_tcp
+from incidents.monitoring.scheduling import claim_due_probes, schedule_new_probes
 
 KEYWORD = "all-systems-go"
 SLOW_SECONDS = 0.5
@@ -326,7 +328,7 @@ def test_schedule_new_probes_makes_active_probes_due_now(component):
     push = make_probe(component, kind=ProbeKind.PUSH)
     inactive = make_probe(component, kind=ProbeKind.HTTP, url="https://example.test/", is_active=False)
 
-    services.schedule_new_probes(now)
+    schedule_new_probes(now)
 
     for probe in (http, tcp, dns):
         probe.refresh_from_db()
@@ -342,7 +344,7 @@ def test_schedule_new_probes_keeps_an_existing_schedule(component):
     probe = make_probe(component, url="https://example.test/")
     Probe.objects.filter(pk=probe.pk).update(next_run_at=later)
 
-    services.schedule_new_probes(now)
+    schedule_new_probes(now)
 
     probe.refresh_from_db()
     assert probe.next_run_at == later
@@ -352,26 +354,26 @@ def test_claiming_returns_due_probes_and_moves_them_one_interval_on(component):
     now = timezone.now()
     first = make_probe(component, url="https://example.test/a", interval_seconds=60)
     second = make_probe(component, url="https://example.test/b", interval_seconds=30)
-    services.schedule_new_probes(now)
+    schedule_new_probes(now)
 
-    claimed = services.claim_due_probes(now)
+    claimed = claim_due_probes(now)
 
     assert sorted(claimed) == sorted([first.pk, second.pk])
     first.refresh_from_db()
     second.refresh_from_db()
     assert first.next_run_at == now + timedelta(seconds=60)
     assert second.next_run_at == now + timedelta(seconds=30)
-    assert services.claim_due_probes(now) == []
+    assert claim_due_probes(now) == []
 
 
 def test_a_claimed_probe_is_due_again_after_its_interval(component):
     now = timezone.now()
     probe = make_probe(component, url="https://example.test/", interval_seconds=60)
-    services.schedule_new_probes(now)
-    services.claim_due_probes(now)
+    schedule_new_probes(now)
+    claim_due_probes(now)
 
-    assert services.claim_due_probes(now + timedelta(seconds=59)) == []
-    assert services.claim_due_probes(now + timedelta(seconds=60)) == [probe.pk]
+    assert claim_due_probes(now + timedelta(seconds=59)) == []
+    assert claim_due_probes(now + timedelta(seconds=60)) == [probe.pk]
 
 
 def test_probes_not_yet_due_inactive_or_passive_are_never_claimed(component):
@@ -384,7 +386,7 @@ def test_probes_not_yet_due_inactive_or_passive_are_never_claimed(component):
     Probe.objects.filter(pk=not_due.pk).update(next_run_at=now + timedelta(seconds=1))
     Probe.objects.filter(pk__in=[inactive.pk, push.pk, heartbeat.pk]).update(next_run_at=past)
 
-    assert services.claim_due_probes(now) == []
+    assert claim_due_probes(now) == []
 
     for probe in (inactive, push, heartbeat):
         probe.refresh_from_db()
@@ -415,7 +417,7 @@ def test_two_concurrent_claims_never_take_the_same_probe():
     def claim(slot: int) -> None:
         try:
             barrier.wait(timeout=10)
-            claims[slot] = services.claim_due_probes(now)
+            claims[slot] = claim_due_probes(now)
         except BaseException as exc:  # noqa: BLE001 (re-raised in the main thread)
             errors.append(exc)
         finally:
@@ -432,7 +434,7 @@ def test_two_concurrent_claims_never_take_the_same_probe():
     assert len(claims[0]) == len(first) and len(claims[1]) == len(second)
     assert not first & second
     assert first | second == all_ids
-    assert services.claim_due_probes(now) == []
+    assert claim_due_probes(now) == []
 
 
 # --- dispatch_due_probes

@@ -7,8 +7,8 @@ import time
 import uuid
 from urllib.parse import urlsplit
 
-from incidents import services
 from incidents.models import Component, ComponentGroup, Incident
+from incidents.timeline.incident_lifecycle import open_incident
 from notifications.models import Delivery, DeliveryStatus, FanOut, Subscriber
 from tests.fakes.browser import ARTIFACTS, needs_chromium
 from tests.fakes.worker import wait_for
@@ -75,12 +75,12 @@ def test_a_visitor_picks_two_components_and_gets_mail_only_about_them(
     assert set(subscriber.components.all()) == {eu_west, cache}
 
     # Staff declare two incidents, as the console does.
-    ours = services.open_incident(
+    ours = open_incident(
         Incident(name="Messages delayed in eu-west", impact="major"),
         "We are investigating delayed deliveries.",
         components=[eu_west],
     )
-    theirs = services.open_incident(
+    theirs = open_incident(
         Incident(name="Public API returning errors", impact="major"),
         "We are investigating elevated error rates.",
         components=[api],

@@ -9,7 +9,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from incidents import services
 from incidents.models import (
     AuditEntry,
     Component,
@@ -22,6 +21,9 @@ from incidents.models import (
     IncidentTemplate,
     Probe,
 )
+from incidents.monitoring.component_status import Observation, record_results
+from incidents.timeline.incident_lifecycle import open_incident, post_update
+from incidents.timeline.maintenance import run_maintenance_schedule
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +63,7 @@ def declare_data(component: Component, **extra) -> dict:
 
 @pytest.fixture
 def incident(component) -> Incident:
-    return services.open_incident(
+    return open_incident(
         Incident(name="Queue backlog", impact="major"), "Investigating.", components=[component]
     )
 
@@ -240,7 +242,7 @@ def test_resolving_restores_components_without_probes_to_operational(as_role, co
 
 def test_resolving_keeps_a_component_down_while_its_probes_say_so(as_role, component):
     probe = Probe.objects.create(component=component, name="push", failure_threshold=1)
-    services.record_results(probe.pk, [services.Observation(ok=False, observed_at=timezone.now())])
+    record_results(probe.pk, [Observation(ok=False, observed_at=timezone.now())])
     incident = Incident.objects.get(auto_created=True)
 
     as_role("Responder").post(
@@ -262,7 +264,7 @@ def test_a_postmortem_is_published_sanitised_once_resolved(as_role, incident, cl
     responder = as_role("Responder")
     early = responder.post(f"/console/incidents/{incident.pk}/postmortem/", {"body": "# Too early"})
     assert early.status_code == 400
-    services.post_update(incident, IncidentStatus.RESOLVED, "Fixed.")
+    post_update(incident, IncidentStatus.RESOLVED, "Fixed.")
 
     body = "# What happened\n\nA disk filled.<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>"
     responder.post(f"/console/incidents/{incident.pk}/postmortem/", {"body": body})
@@ -329,12 +331,12 @@ def test_maintenance_starts_and_completes_on_schedule(as_role, component):
     maintenance = Incident.objects.get(kind=IncidentKind.MAINTENANCE)
     assert maintenance.status == IncidentStatus.SCHEDULED
 
-    assert services.run_maintenance_schedule(now) == {"started": 0, "completed": 0}
-    services.run_maintenance_schedule(now + timedelta(hours=1, minutes=1))
+    assert run_maintenance_schedule(now) == {"started": 0, "completed": 0}
+    run_maintenance_schedule(now + timedelta(hours=1, minutes=1))
     component.refresh_from_db()
     assert component.status == ComponentStatus.MAINTENANCE and component.in_maintenance
 
-    services.run_maintenance_schedule(now + timedelta(hours=2, minutes=1))
+    run_maintenance_schedule(now + timedelta(hours=2, minutes=1))
     maintenance.refresh_from_db()
     component.refresh_from_db()
     assert maintenance.status == IncidentStatus.COMPLETED
@@ -346,7 +348,7 @@ def test_maintenance_starts_and_completes_on_schedule(as_role, component):
 def test_probes_cannot_mark_a_component_down_during_maintenance(component):
     probe = Probe.objects.create(component=component, name="push", failure_threshold=1)
     now = timezone.now()
-    maintenance = services.open_incident(
+    maintenance = open_incident(
         Incident(
             kind=IncidentKind.MAINTENANCE,
             name="Upgrade",
@@ -358,14 +360,14 @@ def test_probes_cannot_mark_a_component_down_during_maintenance(component):
         "Upgrading.",
         components=[component],
     )
-    services.run_maintenance_schedule(now)
+    run_maintenance_schedule(now)
 
-    services.record_results(probe.pk, [services.Observation(ok=False, observed_at=now)])
+    record_results(probe.pk, [Observation(ok=False, observed_at=now)])
 
     component.refresh_from_db()
     assert component.status == ComponentStatus.MAINTENANCE
     assert not Incident.objects.filter(auto_created=True).exists()
-    services.post_update(maintenance, IncidentStatus.COMPLETED, "Done.")
+    post_update(maintenance, IncidentStatus.COMPLETED, "Done.")
     component.refresh_from_db()
     assert component.status == ComponentStatus.MAJOR_OUTAGE  # the probe's verdict, once maintenance ends
 

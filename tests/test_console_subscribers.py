@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from incidents.models import Component, Event, EventKind
 from notifications import tasks
-from notifications.console import csv_import
 from notifications.models import Channel, Delivery, DeliveryStatus, ImportJob, Subscriber
+from notifications.signup import bulk_import
 
 pytestmark = pytest.mark.django_db
 
@@ -381,7 +381,7 @@ def test_a_bad_upload_is_a_400_and_creates_nothing(admin_client, content, messag
 
 
 def test_an_upload_over_the_size_cap_is_a_400_and_creates_nothing(admin_client, monkeypatch):
-    monkeypatch.setattr(csv_import, "MAX_BYTES", 100)
+    monkeypatch.setattr(bulk_import, "MAX_BYTES", 100)
     response = upload(admin_client, "email\n" + "".join(f"s{n}@example.com\n" for n in range(20)))
     assert response.status_code == 400
     assert "larger than" in response.content.decode()
@@ -406,9 +406,9 @@ def test_a_big_upload_is_queued_and_the_task_imports_it_in_batches(
     enqueued = []
     monkeypatch.setattr(tasks.import_subscribers, "delay", lambda job_id: enqueued.append(job_id))
     saves = []
-    real_record = csv_import.record
+    real_record = bulk_import.record
     monkeypatch.setattr(
-        csv_import, "record", lambda job, result, rows: (real_record(job, result, rows), saves.append(rows))
+        bulk_import, "record", lambda job, result, rows: (real_record(job, result, rows), saves.append(rows))
     )
     text = big_csv(2500).replace("bulk7@example.com", "broken@")
 
@@ -494,7 +494,7 @@ def test_an_import_that_cannot_reach_the_queue_says_so(
 
 
 def test_an_unexpected_error_fails_the_job_and_keeps_what_was_imported(db, monkeypatch):
-    real = csv_import.import_batch
+    real = bulk_import.import_batch
     calls = []
 
     def second_batch_breaks(batch, confirmed):
@@ -503,7 +503,7 @@ def test_an_unexpected_error_fails_the_job_and_keeps_what_was_imported(db, monke
             raise RuntimeError("database went away")
         return real(batch, confirmed)
 
-    monkeypatch.setattr(csv_import, "import_batch", second_batch_breaks)
+    monkeypatch.setattr(bulk_import, "import_batch", second_batch_breaks)
     job = ImportJob.objects.create(contents=big_csv(2500), total=2500)
     tasks.import_subscribers(job.pk)
     job.refresh_from_db()

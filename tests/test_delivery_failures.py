@@ -23,8 +23,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from incidents import services
 from incidents.models import Event, Incident
+from incidents.timeline.incident_lifecycle import open_incident
 from notifications import tasks
 from notifications.models import Delivery, DeliveryStatus, FanOut, Subscriber
 from tests.fakes.redis_server import RedisServer, broker_url
@@ -130,7 +130,7 @@ class Stack:
                 "EMAIL_HOST": "127.0.0.1",
                 "EMAIL_PORT": str(self.smtp.port),
                 "DEFAULT_FROM_EMAIL": "status@example.test",
-                "SMS_BACKEND": "notifications.sms_backends.TwilioBackend",
+                "SMS_BACKEND": "notifications.providers.twilio_sms.TwilioBackend",
                 "TWILIO_ACCOUNT_SID": self.twilio.account_sid,
                 "TWILIO_AUTH_TOKEN": self.twilio.auth_token,
                 "TWILIO_FROM_NUMBER": "+15005550006",
@@ -146,7 +146,7 @@ class Stack:
         return worker.start()
 
     def open_incident(self, name: str) -> Incident:
-        return services.open_incident(
+        return open_incident(
             Incident(name=name, impact="major"), "Messages are delayed.", components=[self.component]
         )
 
@@ -337,7 +337,7 @@ def test_incident_posted_while_redis_is_down_is_sent_once_redis_is_back(
 
     name = "Redis outage: posted while the broker was down"
     started = time.monotonic()
-    with caplog.at_level(logging.ERROR, logger="notifications.receivers"):
+    with caplog.at_level(logging.ERROR, logger="notifications.delivery.receivers"):
         response = post_incident(component, name)
     took = time.monotonic() - started
     print(f"POST /api/v1/incidents/ with Redis down: {response.status_code} in {took:.1f}s")

@@ -4,14 +4,14 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from incidents import services
 from incidents.models import Event, EventKind, Incident, IncidentStatus
-from notifications import gsm
-from notifications.channels.base import DeliveryError
-from notifications.fanout import fan_out
+from incidents.timeline.incident_lifecycle import open_incident, post_update
+from notifications.delivery import gsm
+from notifications.delivery.channels.base import DeliveryError
+from notifications.delivery.channels.sms import BaseBackend
+from notifications.delivery.fanout import fan_out
+from notifications.delivery.sending import Outcome, message_id_for, send_delivery
 from notifications.models import Channel, Delivery, DeliveryStatus, FanOut, Subscriber
-from notifications.sending import Outcome, message_id_for, send_delivery
-from notifications.sms_backends import BaseBackend
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ class PermanentFailureBackend(BaseBackend):
 
 @pytest.fixture
 def incident(component) -> Incident:
-    return services.open_incident(
+    return open_incident(
         Incident(name="Queue backlog in eu-west", impact="minor"),
         "We are looking into delayed messages.",
         components=[component],
@@ -176,7 +176,7 @@ def test_fan_out_resumes_after_its_saved_cursor(event, run_fan_out):
 
 def test_later_incident_events_fan_out_separately(incident, run_fan_out):
     subscriber(1)
-    services.post_update(incident, IncidentStatus.RESOLVED, "Messages are flowing again.")
+    post_update(incident, IncidentStatus.RESOLVED, "Messages are flowing again.")
     resolved = Event.objects.get(incident=incident, kind=EventKind.INCIDENT_RESOLVED)
 
     run_fan_out(resolved.pk)
@@ -216,7 +216,7 @@ def test_email_delivery_is_sent_with_the_incident_in_the_subject_and_a_stable_me
 
 
 def test_sms_delivery_is_gsm7_and_links_to_the_incident(component, sms_outbox, settings):
-    incident = services.open_incident(
+    incident = open_incident(
         Incident(name="\u201cQueue\u201d backlog \u2013 eu\u00a0west", impact="minor"),
         "We\u2019re looking into it\u2026",
         components=[component],
@@ -239,7 +239,7 @@ def test_sms_delivery_is_gsm7_and_links_to_the_incident(component, sms_outbox, s
 
 
 def test_long_sms_is_cut_but_keeps_the_incident_link(component, sms_outbox, settings):
-    incident = services.open_incident(Incident(name="Queue backlog", impact="minor"), "word " * 200)
+    incident = open_incident(Incident(name="Queue backlog", impact="minor"), "word " * 200)
     delivery = delivery_for(Event.objects.get(incident=incident), Channel.SMS)
 
     send_delivery(delivery.pk)
@@ -320,7 +320,7 @@ def test_permanent_error_stops_later_sends_to_that_number_but_not_to_the_email(
 
     person.refresh_from_db()
     assert person.phone_suppressed_at is not None and person.email_suppressed_at is None
-    services.post_update(incident, IncidentStatus.RESOLVED, "Fixed.")
+    post_update(incident, IncidentStatus.RESOLVED, "Fixed.")
     resolved = Event.objects.get(incident=incident, kind=EventKind.INCIDENT_RESOLVED)
     run_fan_out(resolved.pk)
     assert channels_by_subscriber(resolved) == {person.pk: {Channel.EMAIL}}

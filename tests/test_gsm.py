@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notifications import gsm
+from notifications.delivery import gsm
 
 GSM7 = set(gsm._BASIC) | set(gsm._EXTENDED)
 LINK = "https://status.example.com/i/42"

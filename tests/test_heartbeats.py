@@ -12,7 +12,6 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from incidents import services
 from incidents.models import (
     ComponentStatus,
     Event,
@@ -22,6 +21,7 @@ from incidents.models import (
     ProbeLocationState,
     ProbeResult,
 )
+from incidents.monitoring.scheduling import record_missed_heartbeats, schedule_new_probes
 
 INTERVAL = 3600
 GRACE = 600
@@ -349,7 +349,7 @@ def test_a_ping_costs_a_bounded_number_of_queries(client, heartbeat, django_asse
 def test_schedule_new_probes_sets_the_first_deadline_to_interval_plus_grace(heartbeat):
     now = timezone.now()
 
-    services.schedule_new_probes(now=now)
+    schedule_new_probes(now=now)
 
     heartbeat.refresh_from_db()
     assert heartbeat.next_run_at == now + WINDOW
@@ -365,7 +365,7 @@ def test_schedule_new_probes_leaves_scheduled_and_inactive_heartbeats_alone(hear
         component=component, name="inactive", kind=ProbeKind.HEARTBEAT, is_active=False
     )
 
-    services.schedule_new_probes(now=now)
+    schedule_new_probes(now=now)
 
     for probe in (scheduled, inactive, heartbeat):
         probe.refresh_from_db()
@@ -378,14 +378,14 @@ def test_schedule_new_probes_leaves_scheduled_and_inactive_heartbeats_alone(hear
 def scheduled(heartbeat):
     """The heartbeat, scheduled two days ago so that every moment tested is in the past."""
     start = timezone.now() - timedelta(days=2)
-    services.schedule_new_probes(now=start)
+    schedule_new_probes(now=start)
     heartbeat.refresh_from_db()
     assert heartbeat.next_run_at == start + WINDOW
     return heartbeat
 
 
 def test_nothing_is_missed_before_the_deadline(scheduled, component):
-    missed = services.record_missed_heartbeats(now=scheduled.next_run_at - timedelta(seconds=1))
+    missed = record_missed_heartbeats(now=scheduled.next_run_at - timedelta(seconds=1))
 
     assert missed == []
     assert_stored_nothing(component)
@@ -394,7 +394,7 @@ def test_nothing_is_missed_before_the_deadline(scheduled, component):
 def test_a_missed_deadline_records_one_failure_and_puts_the_component_down(scheduled, component):
     now = scheduled.next_run_at + timedelta(seconds=1)
 
-    missed = services.record_missed_heartbeats(now=now)
+    missed = record_missed_heartbeats(now=now)
 
     assert missed == [scheduled.pk]
     result = ProbeResult.objects.get()
@@ -409,8 +409,8 @@ def test_a_missed_deadline_records_one_failure_and_puts_the_component_down(sched
 def test_checking_twice_at_the_same_time_records_one_failure(scheduled, component):
     now = scheduled.next_run_at + timedelta(seconds=1)
 
-    first = services.record_missed_heartbeats(now=now)
-    second = services.record_missed_heartbeats(now=now)
+    first = record_missed_heartbeats(now=now)
+    second = record_missed_heartbeats(now=now)
 
     assert first == [scheduled.pk]
     assert second == []
@@ -420,11 +420,11 @@ def test_checking_twice_at_the_same_time_records_one_failure(scheduled, componen
 
 def test_each_further_missed_period_records_one_more_failure(scheduled, component):
     first_miss = scheduled.next_run_at + timedelta(seconds=1)
-    services.record_missed_heartbeats(now=first_miss)
+    record_missed_heartbeats(now=first_miss)
     period = timedelta(seconds=INTERVAL)
 
-    within_period = services.record_missed_heartbeats(now=first_miss + period - timedelta(seconds=1))
-    next_period = services.record_missed_heartbeats(now=first_miss + period)
+    within_period = record_missed_heartbeats(now=first_miss + period - timedelta(seconds=1))
+    next_period = record_missed_heartbeats(now=first_miss + period)
 
     assert within_period == []
     assert next_period == [scheduled.pk]
@@ -436,7 +436,7 @@ def test_each_further_missed_period_records_one_more_failure(scheduled, componen
 
 
 def test_a_ping_after_a_miss_recovers_and_pushes_the_deadline_on(client, scheduled, component):
-    services.record_missed_heartbeats(now=scheduled.next_run_at + timedelta(seconds=1))
+    record_missed_heartbeats(now=scheduled.next_run_at + timedelta(seconds=1))
     before = timezone.now()
 
     response = ping(client, scheduled)
@@ -447,7 +447,7 @@ def test_a_ping_after_a_miss_recovers_and_pushes_the_deadline_on(client, schedul
     assert status_changes(component) == [("operational", "major_outage"), ("major_outage", "operational")]
     scheduled.refresh_from_db()
     assert before + WINDOW <= scheduled.next_run_at <= after + WINDOW
-    assert services.record_missed_heartbeats(now=after + WINDOW - timedelta(seconds=1)) == []
+    assert record_missed_heartbeats(now=after + WINDOW - timedelta(seconds=1)) == []
     assert ProbeResult.objects.filter(ok=False).count() == 1
 
 
@@ -480,7 +480,7 @@ def test_an_inactive_or_unscheduled_heartbeat_is_never_missed(heartbeat, compone
     )
     assert heartbeat.next_run_at is None
 
-    assert services.record_missed_heartbeats(now=timezone.now()) == []
+    assert record_missed_heartbeats(now=timezone.now()) == []
     assert_stored_nothing(component)
 
 
@@ -493,7 +493,7 @@ def test_only_heartbeats_are_checked_for_missed_pings(component):
         next_run_at=timezone.now() - timedelta(days=1),
     )
 
-    assert services.record_missed_heartbeats(now=timezone.now()) == []
+    assert record_missed_heartbeats(now=timezone.now()) == []
     assert_stored_nothing(component)
 
 

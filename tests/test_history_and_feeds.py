@@ -12,8 +12,6 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from incidents import services
-from incidents.context_processors import active_incidents
 from incidents.models import (
     Component,
     ComponentStatus,
@@ -23,16 +21,19 @@ from incidents.models import (
     IncidentStatus,
     IncidentUpdate,
 )
+from incidents.public.banner import active_incidents
+from incidents.timeline import incident_lifecycle as timeline
+from incidents.timeline.incident_lifecycle import post_update, publish_postmortem
 
 BANNER = 'class="incident-banner'
-PROCESSOR = "incidents.context_processors.active_incidents"
+PROCESSOR = "incidents.public.banner.active_incidents"
 
 
 def open_incident(
     name: str, *, components=(), published: bool = True, body: str = "Looking into it"
 ) -> Incident:
     incident = Incident(name=name, impact=Impact.MAJOR, is_published=published)
-    return services.open_incident(incident, body, components=components)
+    return timeline.open_incident(incident, body, components=components)
 
 
 def schedule_maintenance(name: str, *, start: datetime, hours: int = 2, components=()) -> Incident:
@@ -44,11 +45,11 @@ def schedule_maintenance(name: str, *, start: datetime, hours: int = 2, componen
         scheduled_for=start,
         scheduled_until=start + timedelta(hours=hours),
     )
-    return services.open_incident(maintenance, "We will upgrade the brokers.", components=components)
+    return timeline.open_incident(maintenance, "We will upgrade the brokers.", components=components)
 
 
 def move(incident: Incident, status: str, body: str = "Moving on", **kwargs) -> Incident:
-    services.post_update(incident, status, body, **kwargs)
+    post_update(incident, status, body, **kwargs)
     incident.refresh_from_db()
     return incident
 
@@ -113,7 +114,7 @@ def test_history_groups_published_incidents_and_maintenance_by_month_newest_firs
 
 def test_each_history_entry_links_to_its_page_with_its_final_status_and_duration(client, db):
     incident = past_incident("Queue backlog", month_start(1), lasted=timedelta(hours=1, minutes=5))
-    services.publish_postmortem(incident, "What happened")
+    publish_postmortem(incident, "What happened")
     ongoing = open_incident("Slow API")
 
     text = client.get("/history/").text
@@ -183,7 +184,7 @@ def test_history_uses_a_constant_number_of_queries(client, db, banner_enabled, d
 
 def test_the_incident_page_shows_the_postmortem_as_sanitised_markdown(client, db):
     incident = move(open_incident("Queue backlog"), "resolved", "Fixed")
-    services.publish_postmortem(
+    publish_postmortem(
         incident,
         "## Root cause\n\nA **stuck** consumer.\n\n<script>alert(1)</script>\n\n"
         '<img src="x.png" onerror="alert(2)">\n\n[details](javascript:alert(3))',
@@ -207,10 +208,10 @@ def test_the_incident_page_has_no_postmortem_section_without_one(client, db):
 
 def test_the_timeline_is_newest_first_with_affected_components_and_an_anchor_per_update(client, component):
     incident = open_incident("Queue backlog", components=[component], body="Investigating")
-    identified = services.post_update(
+    identified = post_update(
         incident, "identified", "Broker down", component_statuses={component.pk: ComponentStatus.MAJOR_OUTAGE}
     )
-    resolved = services.post_update(incident, "resolved", "Fixed")
+    resolved = post_update(incident, "resolved", "Fixed")
 
     text = client.get(incident.get_absolute_url()).text
 
@@ -247,7 +248,7 @@ def test_the_incident_page_uses_a_constant_number_of_queries(
     others = [Component.objects.create(name=f"Service {n}") for n in range(10)]
     incident.components.add(*others)
     for n in range(30):
-        services.post_update(
+        post_update(
             incident,
             "identified",
             f"Update {n}",
@@ -380,10 +381,10 @@ FEEDS = ["/history.atom", "/history.rss"]
 @pytest.mark.parametrize("path", FEEDS)
 def test_a_feed_has_one_entry_per_published_update_newest_first(client, component, path):
     incident = open_incident("Queue backlog", components=[component])
-    services.post_update(incident, "identified", "A consumer is stuck")
-    services.post_update(incident, "resolved", "Consumers restarted")
+    post_update(incident, "identified", "A consumer is stuck")
+    post_update(incident, "resolved", "Consumers restarted")
     maintenance = schedule_maintenance("Broker upgrade", start=timezone.now() + timedelta(days=1))
-    services.post_update(maintenance, "in_progress", "Upgrading")
+    post_update(maintenance, "in_progress", "Upgrading")
     open_incident("Draft outage", published=False)
     updates = list(IncidentUpdate.objects.filter(incident__is_published=True).order_by("-created_at", "-id"))
 
@@ -408,7 +409,7 @@ def test_a_feed_has_one_entry_per_published_update_newest_first(client, componen
 def test_a_feed_holds_at_most_the_50_latest_updates(client, db, path):
     incident = open_incident("Long incident")
     for n in range(55):
-        services.post_update(incident, "identified", f"Update {n}")
+        post_update(incident, "identified", f"Update {n}")
 
     entries = parse(client, path).entries
 
@@ -442,7 +443,7 @@ def test_a_feed_uses_a_constant_number_of_queries(client, db, django_assert_max_
 
     for n in range(20):
         incident = open_incident(f"Incident {n}")
-        services.post_update(incident, "resolved", "Fixed")
+        post_update(incident, "resolved", "Fixed")
 
     with django_assert_max_num_queries(small):
         assert client.get(path).status_code == 200

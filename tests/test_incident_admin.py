@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 import pytest
 from django.contrib.auth import get_user_model
 
-from incidents import services
 from incidents.models import Event, EventKind, Incident, IncidentStatus, IncidentUpdate
+from incidents.timeline.incident_lifecycle import open_incident
 
 ADD_URL = "/admin/incidents/incident/add/"
 SUMMARY_URL = "/api/v2/summary.json"
@@ -84,7 +84,7 @@ def listed_incident_ids(client) -> list[str]:
 
 @pytest.fixture
 def incident(component) -> Incident:
-    return services.open_incident(
+    return open_incident(
         Incident(name="Delayed messages in eu-west", impact="major"),
         "We are investigating.",
         components=[component],

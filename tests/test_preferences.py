@@ -13,7 +13,6 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from incidents import services
 from incidents.models import (
     Component,
     ComponentGroup,
@@ -23,10 +22,13 @@ from incidents.models import (
     Incident,
     IncidentStatus,
 )
-from notifications import confirmation, preferences
-from notifications.fanout import fan_out
+from incidents.monitoring.component_status import set_component_status
+from incidents.timeline.incident_lifecycle import open_incident, post_update
+from notifications.delivery import subscriber_links
+from notifications.delivery.fanout import fan_out
+from notifications.delivery.sending import Outcome, message_id_for, send_delivery
 from notifications.models import DEFAULT_EVENT_KINDS, Channel, Delivery, DeliveryStatus, Subscriber
-from notifications.sending import Outcome, message_id_for, send_delivery
+from notifications.signup import confirmation
 
 pytestmark = pytest.mark.django_db
 
@@ -99,7 +101,7 @@ def person(db) -> Subscriber:
 
 @pytest.fixture
 def manage_path(person) -> str:
-    return path_of(preferences.manage_url(person))
+    return path_of(subscriber_links.manage_url(person))
 
 
 def choices(**overrides) -> dict:
@@ -129,7 +131,7 @@ def state(subscriber: Subscriber) -> tuple:
 
 
 def test_manage_link_points_at_the_site_and_opens_the_page_with_the_defaults(client, person, settings):
-    url = preferences.manage_url(person)
+    url = subscriber_links.manage_url(person)
     assert url.startswith(settings.SITE_URL + "/subscribe/manage/")
 
     response = client.get(path_of(url))
@@ -148,7 +150,7 @@ def test_manage_page_shows_the_current_choices(client, components, django_assert
     person.components.set([components["Message queue eu-west"], components["Cache"]])
 
     with django_assert_max_num_queries(5):
-        response = client.get(path_of(preferences.manage_url(person)))
+        response = client.get(path_of(subscriber_links.manage_url(person)))
 
     assert response.status_code == 200
     assert ticked(response, "channels") == {Channel.EMAIL}
@@ -166,7 +168,7 @@ def test_manage_page_offers_only_confirmed_channels(client):
         email="half@example.com", phone="+14155550009", email_confirmed_at=timezone.now()
     )
 
-    response = client.get(path_of(preferences.manage_url(person)))
+    response = client.get(path_of(subscriber_links.manage_url(person)))
 
     assert {i["value"] for i in inputs(response, "channels")} == {Channel.EMAIL}
     assert "+14155550009" not in response.content.decode()
@@ -272,7 +274,7 @@ def test_a_channel_whose_address_is_unconfirmed_cannot_be_ticked(client):
         email="half@example.com", phone="+14155550009", email_confirmed_at=timezone.now()
     )
 
-    response = client.post(path_of(preferences.manage_url(person)), choices(channels=[Channel.SMS]))
+    response = client.post(path_of(subscriber_links.manage_url(person)), choices(channels=[Channel.SMS]))
 
     assert response.status_code == 400
 
@@ -306,7 +308,7 @@ def test_saving_choices_before_the_phone_is_confirmed_does_not_stop_its_texts(cl
         email="both@example.com", phone="+14155550042", email_confirmed_at=timezone.now()
     )
     confirmation.send_phone_code(person.pk)
-    client.post(path_of(preferences.manage_url(person)), choices(channels=[Channel.EMAIL]))
+    client.post(path_of(subscriber_links.manage_url(person)), choices(channels=[Channel.EMAIL]))
 
     code = re.search(r"\b\d{6}\b", sms_outbox[-1].body).group(0)
     assert confirmation.verify_phone_code(Subscriber.objects.get(pk=person.pk), code) is None
@@ -328,8 +330,8 @@ def test_saving_the_manage_form_needs_its_csrf_token(person, manage_path):
 @pytest.mark.parametrize(
     "make_token",
     [
-        lambda p: tamper(path_of(preferences.manage_url(p)).split("/")[-2]),
-        lambda p: path_of(preferences.unsubscribe_url(p, Channel.EMAIL)).split("/")[-2],
+        lambda p: tamper(path_of(subscriber_links.manage_url(p)).split("/")[-2]),
+        lambda p: path_of(subscriber_links.unsubscribe_url(p, Channel.EMAIL)).split("/")[-2],
         lambda p: "not-a-token",
     ],
     ids=["tampered", "unsubscribe-token", "garbage"],
@@ -394,9 +396,7 @@ def run_fan_out(django_capture_on_commit_callbacks):
 
 
 def open_on(name: str, components: list[Component]) -> Incident:
-    return services.open_incident(
-        Incident(name=name, impact="minor"), "Looking into it.", components=components
-    )
+    return open_incident(Incident(name=name, impact="minor"), "Looking into it.", components=components)
 
 
 def event_of(incident: Incident, kind: str) -> Event:
@@ -418,10 +418,10 @@ def test_a_subscriber_who_picked_one_component_and_resolved_only_hears_of_that_r
     picky.components.set([eu_west])
     everyone = make_subscriber(2, sms=False)
     ours = open_on("Queue backlog in eu-west", [eu_west])
-    services.post_update(ours, IncidentStatus.IDENTIFIED, "A stuck consumer.")
-    services.post_update(ours, IncidentStatus.RESOLVED, "Flowing again.")
+    post_update(ours, IncidentStatus.IDENTIFIED, "A stuck consumer.")
+    post_update(ours, IncidentStatus.RESOLVED, "Flowing again.")
     theirs = open_on("API errors", [components["Public API"]])
-    services.post_update(theirs, IncidentStatus.RESOLVED, "Fixed.")
+    post_update(theirs, IncidentStatus.RESOLVED, "Fixed.")
 
     for incident in (ours, theirs):
         for event in Event.objects.filter(incident=incident):
@@ -459,8 +459,8 @@ def test_component_status_changes_match_by_the_events_component(components, run_
     picky.components.set([eu_west])
     watches_all = make_subscriber(2, sms=False, event_kinds=[STATUS_CHANGED, RESOLVED])
     default_kinds = make_subscriber(3, sms=False)  # the defaults leave component changes out
-    services.set_component_status(eu_west, ComponentStatus.MAJOR_OUTAGE)
-    services.set_component_status(api, ComponentStatus.DEGRADED)
+    set_component_status(eu_west, ComponentStatus.MAJOR_OUTAGE)
+    set_component_status(api, ComponentStatus.DEGRADED)
     ours = Event.objects.get(kind=STATUS_CHANGED, component=eu_west)
     theirs = Event.objects.get(kind=STATUS_CHANGED, component=api)
 
@@ -531,7 +531,7 @@ def unsubscribe_link(message) -> str:
 def test_incident_email_has_one_click_unsubscribe_headers_with_an_https_url(sent_email, person):
     link = unsubscribe_link(sent_email)
 
-    assert link == preferences.unsubscribe_url(person, Channel.EMAIL)
+    assert link == subscriber_links.unsubscribe_url(person, Channel.EMAIL)
     assert link.startswith("https://status.example.com/unsubscribe/")
     assert sent_email.message()["List-Unsubscribe-Post"] == ONE_CLICK
     assert sent_email.extra_headers["List-Unsubscribe"] == f"<{link}>"
@@ -590,7 +590,7 @@ def test_a_queued_email_is_suppressed_if_its_reader_unsubscribes_before_it_is_se
     https_site, person, incident_event
 ):
     delivery = Delivery.objects.create(event=incident_event, subscriber=person, channel=Channel.EMAIL)
-    preferences.opt_out(person, Channel.EMAIL)
+    subscriber_links.opt_out(person, Channel.EMAIL)
 
     assert send_delivery(delivery.pk) is Outcome.SKIPPED
 
@@ -623,7 +623,7 @@ def test_an_unsubscribe_token_for_an_old_address_is_400(client, sent_email, pers
 
 
 def test_a_manage_token_is_no_unsubscribe_token(client, person):
-    token = path_of(preferences.manage_url(person)).split("/")[-2]
+    token = path_of(subscriber_links.manage_url(person)).split("/")[-2]
 
     assert (
         client.post(
@@ -634,8 +634,8 @@ def test_a_manage_token_is_no_unsubscribe_token(client, person):
 
 
 def test_incident_email_has_the_manage_and_unsubscribe_links(sent_email, person):
-    manage = preferences.manage_url(person)
-    unsubscribe = preferences.unsubscribe_url(person, Channel.EMAIL)
+    manage = subscriber_links.manage_url(person)
+    unsubscribe = subscriber_links.unsubscribe_url(person, Channel.EMAIL)
     html = sent_email.alternatives[0].content
 
     assert f"Choose what you receive: {manage}" in sent_email.body

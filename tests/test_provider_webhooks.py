@@ -10,11 +10,11 @@ from django.core import mail
 from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
-from incidents import services
 from incidents.models import Event, Incident
-from notifications.fanout import fan_out
+from incidents.timeline.incident_lifecycle import open_incident
+from notifications.delivery.fanout import fan_out
+from notifications.delivery.sending import Outcome, send_delivery
 from notifications.models import Channel, Delivery, Subscriber
-from notifications.sending import Outcome, send_delivery
 
 pytestmark = pytest.mark.django_db
 
@@ -115,7 +115,7 @@ def test_get_is_405(client):
 
 @pytest.fixture
 def sms_delivery(subscriber, component) -> Delivery:
-    incident = services.open_incident(Incident(name="Queue backlog", impact="minor"), "Looking.", [component])
+    incident = open_incident(Incident(name="Queue backlog", impact="minor"), "Looking.", [component])
     event = Event.objects.get(incident=incident)
     return Delivery.objects.create(
         event=event, subscriber=subscriber, channel=Channel.SMS, status="sent", provider_id="SM123"
@@ -210,7 +210,7 @@ def test_a_hard_bounce_suppresses_the_address_and_stops_later_sends(client, subs
     subscriber.refresh_from_db()
     assert subscriber.email_suppressed_at is not None
 
-    incident = services.open_incident(Incident(name="Queue backlog", impact="minor"), "Looking.", [component])
+    incident = open_incident(Incident(name="Queue backlog", impact="minor"), "Looking.", [component])
     fan_out(Event.objects.get(incident=incident).pk, enqueue=lambda ids: None)
     assert list(Delivery.objects.values_list("channel", flat=True)) == [Channel.SMS]
 
@@ -223,7 +223,7 @@ def test_a_spam_complaint_suppresses_the_address(client, subscriber):
 
 
 def test_a_delivery_event_updates_the_delivery_and_suppresses_nothing(client, subscriber, component):
-    incident = services.open_incident(Incident(name="Queue backlog", impact="minor"), "Looking.", [component])
+    incident = open_incident(Incident(name="Queue backlog", impact="minor"), "Looking.", [component])
     delivery = Delivery.objects.create(
         event=Event.objects.get(incident=incident),
         subscriber=subscriber,
@@ -271,7 +271,7 @@ def delivered_event(delivery_id) -> dict:
     "left", [{"status": "sending"}, {"status": "queued", "maybe_sent_at": "2026-11-22T09:59:00Z"}]
 )
 def test_the_esp_naming_a_delivery_a_killed_worker_left_open_settles_it(client, subscriber, component, left):
-    incident = services.open_incident(Incident(name="Queue backlog", impact="minor"), "Looking.", [component])
+    incident = open_incident(Incident(name="Queue backlog", impact="minor"), "Looking.", [component])
     delivery = Delivery.objects.create(
         event=Event.objects.get(incident=incident), subscriber=subscriber, channel=Channel.EMAIL, **left
     )
@@ -286,7 +286,7 @@ def test_the_esp_naming_a_delivery_a_killed_worker_left_open_settles_it(client, 
 
 
 def test_the_esp_naming_a_delivery_waiting_on_a_refusal_leaves_it_queued(client, subscriber, component):
-    incident = services.open_incident(Incident(name="Queue backlog", impact="minor"), "Looking.", [component])
+    incident = open_incident(Incident(name="Queue backlog", impact="minor"), "Looking.", [component])
     delivery = Delivery.objects.create(
         event=Event.objects.get(incident=incident), subscriber=subscriber, channel=Channel.EMAIL
     )

@@ -7,8 +7,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from incidents import services
 from incidents.models import Component, ComponentGroup, ComponentStatus, Impact, Incident
+from incidents.monitoring.component_status import set_component_status
+from incidents.timeline import incident_lifecycle as timeline
+from incidents.timeline.incident_lifecycle import post_update
 
 COMPONENT_STATUSES = {
     "operational",
@@ -24,17 +26,17 @@ IMPACTS = {"none", "minor", "major", "critical"}
 def open_incident(
     name: str, impact: str = Impact.MINOR, components=(), body: str = "Looking into it"
 ) -> Incident:
-    return services.open_incident(Incident(name=name, impact=impact), body, components=components)
+    return timeline.open_incident(Incident(name=name, impact=impact), body, components=components)
 
 
 def resolve(incident: Incident, body: str = "fixed") -> Incident:
-    services.post_update(incident, "resolved", body)
+    post_update(incident, "resolved", body)
     incident.refresh_from_db()
     return incident
 
 
 def set_status(component: Component, status: str) -> None:
-    services.set_component_status(component, status)
+    set_component_status(component, status)
 
 
 @pytest.fixture
@@ -109,7 +111,7 @@ def test_the_status_page_shows_unresolved_incidents_with_their_latest_update(cli
     incident = open_incident(
         "Queue backlog in eu-west", components=[component], body="Investigating a backlog"
     )
-    services.post_update(incident, "identified", "A consumer is stuck")
+    post_update(incident, "identified", "A consumer is stuck")
 
     text = client.get("/").text
 
@@ -154,7 +156,7 @@ def test_the_status_page_without_components_still_renders(client, db):
 
 def test_the_incident_page_shows_its_timeline_newest_first(client, component):
     incident = open_incident("Queue backlog", components=[component], body="We are investigating")
-    services.post_update(incident, "identified", "A consumer is stuck")
+    post_update(incident, "identified", "A consumer is stuck")
     resolve(incident, "Consumers restarted; backlog drained")
 
     response = client.get(reverse("incident-detail", args=[incident.pk]))
@@ -241,7 +243,7 @@ def test_a_groups_status_in_summary_json_is_its_worst_components(client, compone
 
 def test_summary_json_lists_only_unresolved_incidents_with_their_updates(client, component):
     active = open_incident("Queue backlog", impact=Impact.MAJOR, components=[component])
-    services.post_update(active, "monitoring", "Backlog draining")
+    post_update(active, "monitoring", "Backlog draining")
     resolve(open_incident("Old outage"))
 
     incidents = summary(client)["incidents"]
@@ -333,8 +335,8 @@ def build_large_page() -> None:
         ]
     for n in range(1, 11):
         incident = open_incident(f"Incident {n}", impact=Impact.MAJOR, components=components[n : n + 4])
-        services.post_update(incident, "identified", f"Cause {n} found")
-        services.post_update(incident, "monitoring", f"Fix {n} deployed")
+        post_update(incident, "identified", f"Cause {n} found")
+        post_update(incident, "monitoring", f"Fix {n} deployed")
     for n in range(5):
         resolve(open_incident(f"Old incident {n}", components=components[:3]))
     set_status(components[7], ComponentStatus.PARTIAL_OUTAGE)

@@ -8,10 +8,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from incidents import services
 from incidents.models import StatusPeriod, UptimeDay
-from incidents.services.rebuild import rebuild_component
-from incidents.uptime import Totals, total
+from incidents.monitoring.component_status import Observation, record_results
+from incidents.monitoring.rebuild import rebuild_component
+from incidents.monitoring.uptime_math import Totals, total
 
 pytestmark = pytest.mark.django_db
 
@@ -24,13 +24,13 @@ def test_replaying_a_day_of_results_yields_its_outage_and_periods(component, pro
     start = midnight(2)
     # Every minute for a day, from two locations; 30 minutes of failures from 06:00.
     observations = [
-        services.Observation(
+        Observation(
             ok=not (360 <= minute < 390), observed_at=start + timedelta(minutes=minute), location=location
         )
         for minute in range(24 * 60)
         for location in ("us-east", "eu-west")
     ]
-    services.record_results(probe.pk, observations)
+    record_results(probe.pk, observations)
     UptimeDay.objects.all().delete()
     StatusPeriod.objects.all().delete()
 
@@ -47,11 +47,9 @@ def test_replaying_a_day_of_results_yields_its_outage_and_periods(component, pro
 
 def test_a_gap_in_results_is_counted_as_no_data(component, probe):
     start = midnight(1)
-    early = [services.Observation(ok=True, observed_at=start + timedelta(minutes=m)) for m in range(60)]
-    late = [
-        services.Observation(ok=True, observed_at=start + timedelta(hours=5, minutes=m)) for m in range(60)
-    ]
-    services.record_results(probe.pk, early + late)
+    early = [Observation(ok=True, observed_at=start + timedelta(minutes=m)) for m in range(60)]
+    late = [Observation(ok=True, observed_at=start + timedelta(hours=5, minutes=m)) for m in range(60)]
+    record_results(probe.pk, early + late)
 
     rebuild_component(component.pk, start, start + timedelta(hours=6))
 
@@ -62,9 +60,9 @@ def test_a_gap_in_results_is_counted_as_no_data(component, probe):
 
 
 def test_the_command_rebuilds_every_component_and_reports_progress(component, probe, capsys):
-    services.record_results(
+    record_results(
         probe.pk,
-        [services.Observation(ok=True, observed_at=timezone.now() - timedelta(minutes=m)) for m in range(5)],
+        [Observation(ok=True, observed_at=timezone.now() - timedelta(minutes=m)) for m in range(5)],
     )
     UptimeDay.objects.all().delete()
 

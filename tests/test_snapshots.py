@@ -9,8 +9,10 @@ from django.core.cache import cache
 from django.db import OperationalError, connection
 from django.urls import reverse
 
-from incidents import services, snapshots
 from incidents.models import Incident, IncidentStatus
+from incidents.public import snapshots
+from incidents.public.snapshot_routes import SNAPSHOT_ROUTES
+from incidents.timeline.incident_lifecycle import open_incident, post_update
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +33,7 @@ def live_snapshots(settings, tmp_path, monkeypatch):
 
 
 def forget_cached() -> None:
-    paths = [reverse(name) for name in snapshots.URL_NAMES]
+    paths = [reverse(route.name) for route in SNAPSHOT_ROUTES]
     cache.delete_many([snapshots._key(p) for p in paths] + [snapshots._version_key(p) for p in paths])
 
 
@@ -63,9 +65,7 @@ def test_a_change_rebuilds_the_snapshots_once_it_commits(
 ):
     client.get("/api/v2/summary.json")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        services.open_incident(
-            Incident(name="Queue backlog in eu-west", impact="major"), "Looking.", [component]
-        )
+        open_incident(Incident(name="Queue backlog in eu-west", impact="major"), "Looking.", [component])
     assert sum(cb is snapshots._rebuild_safely for cb in callbacks) == 1  # one rebuild per transaction
 
     with django_assert_num_queries(0):
@@ -76,7 +76,7 @@ def test_a_change_rebuilds_the_snapshots_once_it_commits(
 
 
 def test_snapshots_are_written_to_disk_mirroring_the_url_paths(component, live_snapshots):
-    assert snapshots.rebuild_all() == len(snapshots.URL_NAMES)
+    assert snapshots.rebuild_all() == len(SNAPSHOT_ROUTES)
 
     assert b"<!doctype html>" in (live_snapshots / "index.html").read_bytes()
     assert (live_snapshots / "api/v2/summary.json").read_bytes().startswith(b"{")
@@ -90,7 +90,7 @@ def test_with_the_cache_down_pages_render_from_the_database(client, component, l
 
     monkeypatch.setattr(cache, "get", down)
     monkeypatch.setattr(cache, "set", down)
-    services.open_incident(Incident(name="Fresh from the database", impact="minor"), "Looking.", [component])
+    open_incident(Incident(name="Fresh from the database", impact="minor"), "Looking.", [component])
 
     response = client.get("/")
 
@@ -101,7 +101,7 @@ def test_with_the_cache_down_pages_render_from_the_database(client, component, l
 def test_with_the_database_down_the_last_snapshot_is_served_with_its_time(
     client, component, live_snapshots, monkeypatch
 ):
-    services.open_incident(Incident(name="Queue backlog", impact="major"), "Looking.", [component])
+    open_incident(Incident(name="Queue backlog", impact="major"), "Looking.", [component])
     snapshots.rebuild_all()
     forget_cached()  # Redis lost it too
 
@@ -149,12 +149,10 @@ def test_resolving_shows_on_the_snapshot_at_once(
     client, component, live_snapshots, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        incident = services.open_incident(
-            Incident(name="Queue backlog", impact="major"), "Looking.", [component]
-        )
+        incident = open_incident(Incident(name="Queue backlog", impact="major"), "Looking.", [component])
     assert "Queue backlog" in client.get("/").content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        services.post_update(incident, IncidentStatus.RESOLVED, "Fixed.")
+        post_update(incident, IncidentStatus.RESOLVED, "Fixed.")
     assert "All Systems Operational" in client.get("/").content.decode()
 
 

@@ -23,7 +23,6 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from incidents import services
 from incidents.models import (
     AuditEntry,
     Component,
@@ -36,6 +35,7 @@ from incidents.models import (
     IncidentStatus,
     IncidentUpdate,
 )
+from incidents.timeline.incident_lifecycle import open_incident
 from statuspage.wsgi import application
 
 pytestmark = pytest.mark.django_db
@@ -95,7 +95,7 @@ def api(component):
 def incident(api) -> Incident:
     queue, _ = api
     incident = Incident(name="Delayed messages", status=IncidentStatus.INVESTIGATING, impact=Impact.MAJOR)
-    return services.open_incident(
+    return open_incident(
         incident,
         "We are looking into it.",
         components=[queue],
@@ -114,7 +114,7 @@ def maintenance(api) -> Incident:
         scheduled_for=now + timedelta(days=1),
         scheduled_until=now + timedelta(days=1, hours=2),
     )
-    return services.open_incident(incident, "We will upgrade the queue.", components=[api[0]])
+    return open_incident(incident, "We will upgrade the queue.", components=[api[0]])
 
 
 def in_an_hour(hours: float = 1) -> str:
@@ -356,7 +356,7 @@ def test_the_list_filters_by_status(viewer_client, incident):
 
 def test_lists_are_paginated_by_50(viewer_client, component):
     for n in range(51):
-        services.open_incident(Incident(name=f"Incident {n}"), "x", components=[component])
+        open_incident(Incident(name=f"Incident {n}"), "x", components=[component])
     first = viewer_client.get("/api/v1/incidents/").json()
     assert first["count"] == 51
     assert len(first["results"]) == 50

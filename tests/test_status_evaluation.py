@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from incidents import services
 from incidents.models import (
     Component,
     ComponentStatus,
@@ -18,7 +17,8 @@ from incidents.models import (
     Probe,
     StatusPeriod,
 )
-from incidents.services import Observation
+from incidents.monitoring.component_status import Observation, evaluate_component, record_results
+from incidents.timeline.incident_lifecycle import post_update
 
 SUMMARY_URL = "/api/v2/summary.json"
 PUBLISH_URL = "/admin/incidents/incident/"
@@ -28,7 +28,7 @@ def report(probe: Probe, *results: bool, location: str = "eu-west", latency_ms: 
     """Push results one webhook call at a time; True is a success, False a failure."""
     for ok in results:
         observation = Observation(ok=ok, observed_at=timezone.now(), latency_ms=latency_ms, location=location)
-        services.record_results(probe.pk, [observation])
+        record_results(probe.pk, [observation])
 
 
 def status_of(component: Component) -> str:
@@ -108,7 +108,7 @@ def test_an_outage_confirmed_and_recovered_within_one_batch_is_recorded(componen
         for i, ok in enumerate([False, False, True])
     ]
 
-    services.record_results(probe.pk, batch)
+    record_results(probe.pk, batch)
 
     assert status_of(component) == ComponentStatus.OPERATIONAL
     assert status_changes(component) == [("operational", "major_outage"), ("major_outage", "operational")]
@@ -199,7 +199,7 @@ def test_a_component_in_maintenance_stays_under_maintenance_whatever_the_results
     probe = make_probe(component, failure_threshold=2)
     Component.objects.filter(pk=component.pk).update(in_maintenance=True)
 
-    assert services.evaluate_component(component.pk) == ComponentStatus.MAINTENANCE
+    assert evaluate_component(component.pk) == ComponentStatus.MAINTENANCE
     assert status_of(component) == ComponentStatus.MAINTENANCE
 
     report(probe, False, False, False)
@@ -215,12 +215,12 @@ def test_when_maintenance_ends_the_component_takes_the_status_its_results_show(c
     component.save()
     probe = make_probe(component, failure_threshold=2)
     Component.objects.filter(pk=component.pk).update(in_maintenance=True)
-    services.evaluate_component(component.pk)
+    evaluate_component(component.pk)
     report(probe, False, False)
 
     Component.objects.filter(pk=component.pk).update(in_maintenance=False)
 
-    assert services.evaluate_component(component.pk) == ComponentStatus.MAJOR_OUTAGE
+    assert evaluate_component(component.pk) == ComponentStatus.MAJOR_OUTAGE
     assert status_of(component) == ComponentStatus.MAJOR_OUTAGE
 
 
@@ -296,7 +296,7 @@ def test_an_inactive_probe_does_not_count(component):
     report(push, True)
     Probe.objects.filter(pk=http.pk).update(is_active=False)
 
-    assert services.evaluate_component(component.pk) == ComponentStatus.OPERATIONAL
+    assert evaluate_component(component.pk) == ComponentStatus.OPERATIONAL
     assert status_of(component) == ComponentStatus.OPERATIONAL
 
 
@@ -405,7 +405,7 @@ def test_an_outage_after_the_incident_was_resolved_opens_a_new_one(auto):
     probe = make_probe(auto, failure_threshold=2)
     report(probe, False, False)
     [first] = auto_incidents(auto)
-    services.post_update(first, IncidentStatus.RESOLVED, "Recovered")
+    post_update(first, IncidentStatus.RESOLVED, "Recovered")
     report(probe, True)
 
     report(probe, False, False)

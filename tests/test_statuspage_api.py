@@ -10,7 +10,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from incidents import services
 from incidents.models import (
     Component,
     ComponentGroup,
@@ -20,6 +19,8 @@ from incidents.models import (
     IncidentKind,
     IncidentStatus,
 )
+from incidents.timeline import incident_lifecycle as timeline
+from incidents.timeline.incident_lifecycle import post_update
 
 PAGE_KEYS = {"id", "name", "url", "time_zone", "updated_at"}
 COMPONENT_KEYS = {
@@ -94,7 +95,7 @@ def open_incident(
     name: str, *, impact: str = Impact.MINOR, components=(), published: bool = True
 ) -> Incident:
     incident = Incident(name=name, impact=impact, is_published=published)
-    return services.open_incident(incident, "Looking into it", components=components)
+    return timeline.open_incident(incident, "Looking into it", components=components)
 
 
 def schedule_maintenance(
@@ -110,11 +111,11 @@ def schedule_maintenance(
         scheduled_until=start + timedelta(hours=2),
         is_published=published,
     )
-    return services.open_incident(maintenance, "We will upgrade the brokers.", components=components)
+    return timeline.open_incident(maintenance, "We will upgrade the brokers.", components=components)
 
 
 def move(incident: Incident, status: str, body: str = "Moving on", **kwargs) -> Incident:
-    services.post_update(incident, status, body, **kwargs)
+    post_update(incident, status, body, **kwargs)
     incident.refresh_from_db()
     return incident
 

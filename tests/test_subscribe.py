@@ -10,8 +10,8 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from notifications import confirmation
 from notifications.models import Subscriber
+from notifications.signup import confirmation
 
 SUBSCRIBE_URL = "/subscribe/"
 CHECK_EMAIL_PATH = "/subscribe/check-email/"

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from notifications import throttle
+from notifications.delivery import send_rate
 
 
 @pytest.fixture
@@ -19,11 +19,11 @@ def channel(settings) -> str:
 
 def test_no_limit_means_no_wait(settings):
     settings.SMS_RATE_PER_SECOND = 0
-    assert all(throttle.take("sms") == 0 for _ in range(100))
+    assert all(send_rate.take("sms") == 0 for _ in range(100))
 
 
 def test_a_bucket_gives_its_burst_then_asks_to_wait(channel):
-    waits = [throttle.take(channel) for _ in range(8)]
+    waits = [send_rate.take(channel) for _ in range(8)]
     assert waits[:5] == [0, 0, 0, 0, 0]
     assert all(0 < w <= 0.2 for w in waits[5:])
 
@@ -31,7 +31,7 @@ def test_a_bucket_gives_its_burst_then_asks_to_wait(channel):
 def test_the_rate_holds_over_time(channel):
     started, sent = time.monotonic(), 0
     while time.monotonic() - started < 1.5:
-        wait = throttle.take(channel)
+        wait = send_rate.take(channel)
         if wait:
             time.sleep(wait)
         else:

@@ -8,12 +8,13 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from incidents import services
 from incidents.models import Event, Incident
-from notifications import sms_backends, tasks
-from notifications.channels.base import DeliveryError
+from incidents.timeline.incident_lifecycle import open_incident
+from notifications import tasks
+from notifications.delivery.channels.base import DeliveryError
+from notifications.delivery.sending import Outcome, message_id_for, send_delivery
 from notifications.models import Channel, Delivery, DeliveryStatus, Subscriber
-from notifications.sending import Outcome, message_id_for, send_delivery
+from notifications.providers import sms_backends, twilio_sms
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +43,7 @@ class LookupDownBackend(sms_backends.LocmemBackend):
 
 @pytest.fixture
 def event(component) -> Event:
-    incident = services.open_incident(
+    incident = open_incident(
         Incident(name="Queue backlog in eu-west", impact="minor"), "Looking into it.", components=[component]
     )
     return Event.objects.get(incident=incident)
@@ -179,7 +180,7 @@ def test_twilio_lookup_finds_a_message_by_number_text_and_time(twilio_server, se
     settings.TWILIO_API_BASE_URL = twilio_server.base_url
     settings.TWILIO_FROM_NUMBER = "+15005550006"
     settings.TWILIO_STATUS_CALLBACKS = False
-    backend = sms_backends.TwilioBackend()
+    backend = twilio_sms.TwilioBackend()
     before = timezone.now()
     sid = backend.send("+14155550001", "Queue backlog: investigating")
     backend.send("+14155550002", "Queue backlog: investigating")

@@ -14,7 +14,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from incidents import retention, services, uptime
 from incidents.models import (
     Component,
     ComponentStatus,
@@ -23,7 +22,10 @@ from incidents.models import (
     ProbeResult,
     UptimeDay,
 )
-from incidents.uptime import Totals, format_duration, format_percent, split_by_day
+from incidents.monitoring import retention, uptime_math
+from incidents.monitoring.component_status import Observation, record_results, set_component_status
+from incidents.monitoring.rollups import tick_uptime
+from incidents.monitoring.uptime_math import Totals, format_duration, format_percent, split_by_day
 
 DAY = 86_400
 FIVE_H_8_MIN = 5 * 3600 + 8 * 60  # 18480 s, the message-queue post-mortem
@@ -124,7 +126,7 @@ def test_totals_add_up_rows_given_as_mappings_or_objects():
         UptimeDay(operational=30, partial_outage=10, no_data=7),
     ]
 
-    result = uptime.total(rows)
+    result = uptime_math.total(rows)
 
     assert result == Totals(operational=130, major_outage=20, partial_outage=10, no_data=7)
     assert result.down_seconds == pytest.approx(23.0)
@@ -197,7 +199,9 @@ def rollup(component: Component) -> dict[date, dict[str, float]]:
     """Non-zero seconds per day and status."""
     result = {}
     for row in (
-        UptimeDay.objects.filter(component=component).order_by("day").values("day", *uptime.STATUS_FIELDS)
+        UptimeDay.objects.filter(component=component)
+        .order_by("day")
+        .values("day", *uptime_math.STATUS_FIELDS)
     ):
         day = row.pop("day")
         result[day] = {field: seconds for field, seconds in row.items() if seconds}
@@ -215,7 +219,7 @@ def accounted_from(
 def test_a_component_without_probes_accrues_its_status_split_across_midnight(component):
     accounted_from(component, T0, ComponentStatus.MAJOR_OUTAGE)
 
-    services.tick_uptime(T0 + timedelta(hours=1))
+    tick_uptime(T0 + timedelta(hours=1))
 
     assert rollup(component) == {
         date(2024, 3, 10): {"major_outage": 1800.0},
@@ -229,7 +233,7 @@ def test_ticks_add_to_the_same_day_and_a_repeated_tick_adds_nothing(component):
     accounted_from(component, T0 + timedelta(hours=1))
 
     for minutes in (70, 90, 90, 120):
-        services.tick_uptime(T0 + timedelta(minutes=minutes))
+        tick_uptime(T0 + timedelta(minutes=minutes))
 
     assert rollup(component) == {date(2024, 3, 11): {"operational": 3600.0}}
 
@@ -237,7 +241,7 @@ def test_ticks_add_to_the_same_day_and_a_repeated_tick_adds_nothing(component):
 def test_a_tick_over_several_days_fills_every_day(component):
     accounted_from(component, T0, ComponentStatus.DEGRADED)
 
-    services.tick_uptime(T0 + timedelta(days=2, hours=1))
+    tick_uptime(T0 + timedelta(days=2, hours=1))
 
     assert rollup(component) == {
         date(2024, 3, 10): {"degraded_performance": 1800.0},
@@ -262,7 +266,7 @@ def test_a_component_whose_probe_stopped_reporting_accrues_no_data_after_the_pro
     Probe.objects.create(component=component, name="push", interval_seconds=interval, last_result_at=last)
     accounted_from(component, T0)
 
-    services.tick_uptime(T0 + timedelta(hours=2))
+    tick_uptime(T0 + timedelta(hours=2))
 
     vouched = (last + horizon - utc(2024, 3, 11)).total_seconds()
     assert rollup(component) == {
@@ -275,7 +279,7 @@ def test_a_component_whose_probe_went_silent_long_ago_accrues_only_no_data(compo
     Probe.objects.create(component=component, name="push", last_result_at=T0 - timedelta(hours=3))
     accounted_from(component, T0 + timedelta(hours=1), ComponentStatus.MAJOR_OUTAGE)
 
-    services.tick_uptime(T0 + timedelta(hours=2))
+    tick_uptime(T0 + timedelta(hours=2))
 
     assert rollup(component) == {date(2024, 3, 11): {"no_data": 3600.0}}
 
@@ -284,7 +288,7 @@ def test_a_component_whose_probe_reports_recently_accrues_its_status(component):
     Probe.objects.create(component=component, name="push", last_result_at=T0 + timedelta(minutes=59))
     accounted_from(component, T0 + timedelta(minutes=30))
 
-    services.tick_uptime(T0 + timedelta(hours=1))
+    tick_uptime(T0 + timedelta(hours=1))
 
     assert rollup(component) == {date(2024, 3, 11): {"operational": 1800.0}}
 
@@ -294,7 +298,7 @@ def test_the_freshest_of_several_probes_vouches_for_the_component(component):
     Probe.objects.create(component=component, name="new", last_result_at=T0 + timedelta(minutes=50))
     accounted_from(component, T0 + timedelta(minutes=30))
 
-    services.tick_uptime(T0 + timedelta(minutes=90))
+    tick_uptime(T0 + timedelta(minutes=90))
 
     # Vouched until 00:20 + 5 min, then no data.
     assert rollup(component) == {date(2024, 3, 11): {"operational": 1500.0, "no_data": 2100.0}}
@@ -303,8 +307,8 @@ def test_the_freshest_of_several_probes_vouches_for_the_component(component):
 def test_a_status_change_credits_the_old_status_up_to_the_change(component):
     accounted_from(component, T0 + timedelta(minutes=20))  # 23:50
 
-    services.set_component_status(component, ComponentStatus.MAJOR_OUTAGE, now=T0 + timedelta(minutes=40))
-    services.tick_uptime(T0 + timedelta(minutes=55))
+    set_component_status(component, ComponentStatus.MAJOR_OUTAGE, now=T0 + timedelta(minutes=40))
+    tick_uptime(T0 + timedelta(minutes=55))
 
     assert rollup(component) == {
         date(2024, 3, 10): {"operational": 600.0},
@@ -318,10 +322,10 @@ def test_recording_results_credits_the_time_before_them_to_the_old_status(compon
     Probe.objects.filter(pk=probe.pk).update(last_result_at=now - timedelta(minutes=1))
     accounted_from(component, now - timedelta(minutes=10))
 
-    services.record_results(probe.pk, [services.Observation(ok=False, observed_at=now, location="eu-west")])
-    services.tick_uptime(timezone.now() + timedelta(minutes=2))
+    record_results(probe.pk, [Observation(ok=False, observed_at=now, location="eu-west")])
+    tick_uptime(timezone.now() + timedelta(minutes=2))
 
-    totals = uptime.total(UptimeDay.objects.filter(component=component))
+    totals = uptime_math.total(UptimeDay.objects.filter(component=component))
     assert totals.operational == pytest.approx(600, abs=5)
     assert totals.major_outage == pytest.approx(120, abs=5)
     assert totals.no_data == 0

@@ -16,21 +16,24 @@ from incidents.api.fields import (
 from incidents.models import (
     INCIDENT_STATUSES,
     MAINTENANCE_STATUSES,
+    UNRESOLVED_STATUSES,
     Component,
     ComponentStatus,
     Impact,
     Incident,
     IncidentUpdate,
+    status_choices,
 )
+from incidents.models import INCIDENT_UPDATE_STATUSES as UPDATE_STATUSES
 
 NAME_MAX_LENGTH = Incident._meta.get_field("name").max_length
 # Updates go out by email and SMS; a bound keeps one request from storing megabytes.
 BODY_MAX_LENGTH = 10_000
 # Statuses an incident is declared with, and those an update may move it to (as the console offers).
-INCIDENT_STATUS_CHOICES = [(s.value, s.label) for s in INCIDENT_STATUSES]
-DECLARE_STATUSES = [(s.value, s.label) for s in INCIDENT_STATUSES[:3]]
-INCIDENT_UPDATE_STATUSES = [(s.value, s.label) for s in INCIDENT_STATUSES[:4]]
-MAINTENANCE_UPDATE_STATUSES = [(s.value, s.label) for s in MAINTENANCE_STATUSES]
+INCIDENT_STATUS_CHOICES = status_choices(INCIDENT_STATUSES)
+DECLARE_STATUSES = status_choices(UNRESOLVED_STATUSES)
+INCIDENT_UPDATE_STATUSES = status_choices(UPDATE_STATUSES)
+MAINTENANCE_UPDATE_STATUSES = status_choices(MAINTENANCE_STATUSES)
 
 
 # --- Output
@@ -262,7 +265,7 @@ class ComponentStatusSerializer(StrictSerializer):
 
 class StatusFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
-        choices=[(s.value, s.label) for s in INCIDENT_STATUSES], required=False, help_text="Only this status."
+        choices=INCIDENT_STATUS_CHOICES, required=False, help_text="Only this status."
     )
 
 

@@ -1,64 +1,29 @@
-"""The staff REST API: the console's operations, over token auth, through the same services."""
+"""The staff REST API: the console's operations, over token auth, through the same timeline verbs."""
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.db import transaction
-from django.db.models import Prefetch
-from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
-from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
-from incidents import services
 from incidents.api import serializers as s
-from incidents.api.pagination import StaffPagination
-from incidents.api.permissions import SET_COMPONENT_STATUS, VIEW, WRITE_INCIDENTS, RolePermission
-from incidents.api.schema import StaffAPISchema
+from incidents.api.base import StaffView, incident_queryset
+from incidents.api.permissions import SET_COMPONENT_STATUS
 from incidents.models import (
     Component,
     Incident,
     IncidentKind,
     IncidentUpdate,
 )
-from incidents.services.incidents import AUDITED
-
-
-class LimitedJSONParser(JSONParser):
-    """JSON bodies bounded like Django's form uploads (DATA_UPLOAD_MAX_MEMORY_SIZE), and in depth."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        request = (parser_context or {}).get("request")
-        length = request.META.get("CONTENT_LENGTH") if request is not None else None
-        if limit is not None and length and length.isdigit() and int(length) > limit:
-            raise ParseError(f"The request body is larger than {limit} bytes.")
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            # json gives up on deep nesting ([[[[...]]]]) with RecursionError, which DRF lets through.
-            raise ParseError("JSON parse error - the body is nested too deeply.") from None
-
-
-class StaffView(generics.GenericAPIView):
-    schema = StaffAPISchema()
-    permission_classes = [RolePermission]
-    parser_classes = [LimitedJSONParser]
-    pagination_class = StaffPagination
-    read_permissions = VIEW
-    write_permissions = WRITE_INCIDENTS
-
-
-def incident_queryset(kind: str):
-    return (
-        Incident.objects.filter(kind=kind)
-        .prefetch_related(Prefetch("components", queryset=Component.objects.order_by("position", "name")))
-        .order_by("-created_at", "-id")
-    )
+from incidents.timeline.incident_lifecycle import (
+    declare_incident,
+    edit_incident,
+    post_update,
+    publish_incident,
+)
+from incidents.timeline.maintenance import schedule_maintenance
+from incidents.timeline.staff_status import set_status_by_staff
 
 
 class KindListView(StaffView, generics.ListCreateAPIView):
@@ -100,19 +65,13 @@ class IncidentList(KindListView):
         payload = s.IncidentCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        statuses = data["components"]
-        incident = Incident(
-            kind=IncidentKind.INCIDENT,
-            name=data["name"],
-            status=data["status"],
-            impact=data.get("impact") or services.default_impact(statuses),
-            is_published=data["publish"],
-        )
-        services.open_incident(
-            incident,
+        incident = declare_incident(
+            data["name"],
             data["body"],
-            components=Component.objects.filter(pk__in=list(statuses)),
-            component_statuses=statuses,
+            data["status"],
+            data["components"],
+            impact=data.get("impact"),
+            publish=data["publish"],
             actor=request.user,
         )
         return self.created(incident)
@@ -140,7 +99,7 @@ class MaintenanceList(KindListView):
         payload = s.MaintenanceCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        incident = services.schedule_maintenance(
+        incident = schedule_maintenance(
             data["name"],
             data["body"],
             Component.objects.filter(pk__in=data["components"]),
@@ -150,12 +109,6 @@ class MaintenanceList(KindListView):
             actor=request.user,
         )
         return self.created(incident)
-
-
-@csrf_exempt  # it changes nothing; CSRF's HTML 403 would hide the JSON 404
-def not_found(request, *args, **kwargs) -> JsonResponse:
-    """A JSON 404 for paths under the API's resources that name no object, e.g. /incidents/abc/."""
-    return JsonResponse({"detail": "Not found."}, status=404)
 
 
 class IncidentDetail(StaffView, generics.RetrieveUpdateAPIView):
@@ -181,20 +134,6 @@ class IncidentDetail(StaffView, generics.RetrieveUpdateAPIView):
         payload.is_valid(raise_exception=True)
         edit_incident(incident, payload.validated_data, actor=request.user)
         return Response(self.get_serializer(self.get_object()).data)
-
-
-@transaction.atomic
-def edit_incident(incident: Incident, changes: dict, actor) -> None:
-    """Apply name/impact changes and audit them; the services have no edit of their own."""
-    incident = Incident.objects.select_for_update().get(pk=incident.pk)
-    before = services.snapshot(incident, AUDITED)
-    changed = [field for field, value in changes.items() if getattr(incident, field) != value]
-    if not changed:
-        return
-    for field in changed:
-        setattr(incident, field, changes[field])
-    incident.save(update_fields=[*changed, "updated_at"])
-    services.audit(actor, f"{incident.kind}.edited", incident, before, services.snapshot(incident, AUDITED))
 
 
 class MaintenanceDetail(StaffView, generics.RetrieveAPIView):
@@ -235,7 +174,7 @@ class UpdateList(StaffView, generics.ListCreateAPIView):
         payload = self.input_serializer_class(data=request.data, context={"incident": incident})
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        update = services.post_update(
+        update = post_update(
             incident,
             data["status"],
             data["body"],
@@ -300,7 +239,7 @@ class IncidentPublish(StaffView):
     )
     def post(self, request, *args, **kwargs):
         incident = self.get_object()
-        services.publish_incident(incident, actor=request.user)
+        publish_incident(incident, actor=request.user)
         return Response(self.get_serializer(self.get_object()).data)
 
 
@@ -333,5 +272,5 @@ class ComponentDetail(StaffView, generics.RetrieveUpdateAPIView):
         component = self.get_object()
         payload = s.ComponentStatusSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        services.set_status_by_staff(component, payload.validated_data["status"], actor=request.user)
+        set_status_by_staff(component, payload.validated_data["status"], actor=request.user)
         return Response(self.get_serializer(self.get_object()).data)

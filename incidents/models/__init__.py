@@ -5,11 +5,13 @@ from incidents.models.components import (
     Component,
     ComponentGroup,
     ComponentStatus,
+    worst_status,
 )
 from incidents.models.events import Event, EventKind
 from incidents.models.incidents import (
     ACTIVE_MAINTENANCE_STATUSES,
     INCIDENT_STATUSES,
+    INCIDENT_UPDATE_STATUSES,
     MAINTENANCE_STATUSES,
     UNRESOLVED_STATUSES,
     AuditEntry,
@@ -19,6 +21,7 @@ from incidents.models.incidents import (
     IncidentStatus,
     IncidentTemplate,
     IncidentUpdate,
+    status_choices,
 )
 from incidents.models.probes import (
     ACTIVE_KINDS,
@@ -29,6 +32,7 @@ from incidents.models.probes import (
     ProbeKind,
     ProbeLocationState,
     ProbeResult,
+    parse_statuses,
 )
 from incidents.models.uptime import StatusPeriod, UptimeDay
 
@@ -36,6 +40,7 @@ __all__ = [
     "ACTIVE_KINDS",
     "ACTIVE_MAINTENANCE_STATUSES",
     "INCIDENT_STATUSES",
+    "INCIDENT_UPDATE_STATUSES",
     "MAINTENANCE_STATUSES",
     "AuditEntry",
     "IncidentKind",
@@ -60,4 +65,7 @@ __all__ = [
     "ProbeResult",
     "StatusPeriod",
     "UptimeDay",
+    "parse_statuses",
+    "status_choices",
+    "worst_status",
 ]

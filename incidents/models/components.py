@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import models
 
 
@@ -19,6 +21,11 @@ STATUS_SEVERITY = {
     ComponentStatus.MAINTENANCE: 1,
     ComponentStatus.OPERATIONAL: 0,
 }
+
+
+def worst_status(statuses: Iterable[str]) -> str:
+    """The most severe of some statuses; operational when there are none."""
+    return max(statuses, key=STATUS_SEVERITY.__getitem__, default=ComponentStatus.OPERATIONAL)
 
 
 class ComponentGroup(models.Model):

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cached_property
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from incidents.models.components import Component
+from incidents.models.components import Component, ComponentStatus
+
+_STATUS_LABELS = dict(ComponentStatus.choices)
 
 
 class IncidentStatus(models.TextChoices):
@@ -27,7 +32,10 @@ INCIDENT_STATUSES = (
     IncidentStatus.RESOLVED,
     IncidentStatus.POSTMORTEM,
 )
-UNRESOLVED_STATUSES = INCIDENT_STATUSES[:3]
+# An incident is declared in one of these and stays open while in one.
+UNRESOLVED_STATUSES = (IncidentStatus.INVESTIGATING, IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING)
+# What an update may move an incident to; the postmortem has its own verb.
+INCIDENT_UPDATE_STATUSES = (*UNRESOLVED_STATUSES, IncidentStatus.RESOLVED)
 MAINTENANCE_STATUSES = (
     IncidentStatus.SCHEDULED,
     IncidentStatus.IN_PROGRESS,
@@ -35,6 +43,11 @@ MAINTENANCE_STATUSES = (
     IncidentStatus.COMPLETED,
 )
 ACTIVE_MAINTENANCE_STATUSES = (IncidentStatus.IN_PROGRESS, IncidentStatus.VERIFYING)
+
+
+def status_choices(statuses) -> list[tuple[str, str]]:
+    """Form choices for some of the statuses."""
+    return [(s.value, s.label) for s in statuses]
 
 
 class Impact(models.TextChoices):
@@ -107,6 +120,24 @@ class Incident(models.Model):
         return self.kind == IncidentKind.MAINTENANCE
 
 
+@dataclass(frozen=True)
+class AffectedComponent:
+    """One row of an update's affected_components, in Statuspage's shape."""
+
+    code: str
+    name: str
+    old_status: str | None
+    new_status: str | None
+
+    @property
+    def old_label(self) -> str | None:
+        return _STATUS_LABELS.get(self.old_status, self.old_status)
+
+    @property
+    def new_label(self) -> str | None:
+        return _STATUS_LABELS.get(self.new_status, self.new_status)
+
+
 class IncidentUpdate(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
     status = models.CharField(max_length=20, choices=IncidentStatus.choices)
@@ -128,6 +159,17 @@ class IncidentUpdate(models.Model):
     def __str__(self) -> str:
         return f"{self.incident}: {self.get_status_display()}"
 
+    @cached_property
+    def affected(self) -> list[AffectedComponent]:
+        """The components this update changed; rows stored in another shape are skipped."""
+        return [
+            AffectedComponent(
+                str(row.get("code", "")), row.get("name", ""), row.get("old_status"), row.get("new_status")
+            )
+            for row in self.affected_components or []
+            if isinstance(row, dict)
+        ]
+
 
 class IncidentTemplate(models.Model):
     """Prepared wording to declare an incident in seconds; {components} becomes the names."""
@@ -136,7 +178,7 @@ class IncidentTemplate(models.Model):
     title = models.CharField(max_length=200, help_text="May contain {components}.")
     body = models.TextField(help_text="May contain {components}.")
     status = models.CharField(
-        max_length=20, choices=[(s.value, s.label) for s in INCIDENT_STATUSES[:3]], default="investigating"
+        max_length=20, choices=status_choices(UNRESOLVED_STATUSES), default="investigating"
     )
     impact = models.CharField(max_length=10, choices=Impact.choices, blank=True)
 
@@ -145,10 +187,6 @@ class IncidentTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def render(self, components) -> tuple[str, str]:
-        names = ", ".join(c.name for c in components) or "some services"
-        return self.title.replace("{components}", names), self.body.replace("{components}", names)
 
 
 class AuditEntry(models.Model):

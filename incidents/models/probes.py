@@ -15,6 +15,22 @@ def new_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
+def parse_statuses(spec: str) -> list[tuple[int, int]]:
+    """'200-299,301' -> [(200, 299), (301, 301)]; raises ValueError on nonsense."""
+    ranges = []
+    for part in (p.strip() for p in spec.split(",")):
+        if not part:
+            continue
+        low, _, high = part.partition("-")
+        start, end = int(low), int(high or low)
+        if not 100 <= start <= end <= 599:
+            raise ValueError(f"bad status range {part!r}")
+        ranges.append((start, end))
+    if not ranges:
+        raise ValueError("no status codes given")
+    return ranges
+
+
 class ProbeKind(models.TextChoices):
     PUSH = "push", "Push (results webhook)"
     HEARTBEAT = "heartbeat", "Heartbeat (/ping/<uuid>)"
@@ -94,8 +110,6 @@ class Probe(models.Model):
         return f"{self.component} / {self.name}"
 
     def clean(self) -> None:
-        from incidents.probes import parse_statuses
-
         errors = {}
         if self.kind == ProbeKind.HTTP:
             if not self.url:

@@ -10,8 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from incidents.models import Event
-from statuspage.staff import console_view
 from notifications.models import Delivery, DeliveryStatus
+from statuspage.staff import console_view
 
 EVENTS_PER_PAGE = 50
 DELIVERIES_PER_PAGE = 100

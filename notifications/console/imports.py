@@ -8,10 +8,10 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from statuspage.staff import console_view
-from notifications.console import csv_import
-from notifications.console.forms import ImportForm
+from notifications.console.subscriber_forms import ImportForm
 from notifications.models import ImportJob
+from notifications.signup import bulk_import
+from statuspage.staff import console_view
 
 logger = logging.getLogger(__name__)
 
@@ -30,9 +30,9 @@ def upload(request: HttpRequest) -> HttpResponse:
             total=form.total,
             created_by=request.user,
         )
-        if form.total <= csv_import.BATCH_SIZE:
+        if form.total <= bulk_import.BATCH_SIZE:
             # One batch is quick: do it now and show the result straight away.
-            csv_import.run_job(job.pk)
+            bulk_import.run_job(job.pk)
         else:
             transaction.on_commit(lambda: _enqueue(job.pk))
         return redirect("console-subscribers-import-job", job.pk)
@@ -48,7 +48,7 @@ def _enqueue(job_id: int) -> None:
         import_subscribers.delay(job_id)
     except Exception:  # noqa: BLE001 - any broker failure; tell the person rather than spin forever
         logger.exception("could not enqueue subscriber import %s", job_id)
-        csv_import.fail(
+        bulk_import.fail(
             job_id, "The task queue could not be reached, so the import did not start. Try again."
         )
 

@@ -12,10 +12,10 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from incidents.models import Component
-from statuspage.staff import console_view
-from notifications.console.csv_import import FORMULA_START
-from notifications.console.forms import SubscriberFilterForm
+from notifications.console.subscriber_forms import SubscriberFilterForm
 from notifications.models import Subscriber
+from notifications.signup.csv_rows import FORMULA_START
+from statuspage.staff import console_view
 
 PER_PAGE = 50
 EXPORT_CHUNK = 2000

@@ -10,7 +10,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from incidents.models import Component, ProbeResult
-from incidents.services.rebuild import rebuild_component
+from incidents.monitoring.rebuild import rebuild_component
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
-from notifications.console import csv_import
+from notifications.signup import bulk_import, csv_rows
 
 
 class Command(BaseCommand):
@@ -26,27 +26,27 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         path = options["file"]
         created = skipped = invalid = 0
-        errors: list[csv_import.RowError] = []
+        errors: list[csv_rows.RowError] = []
         try:
             with open(path, encoding="utf-8-sig", newline="") as lines:
-                total = csv_import.count_rows(lines)
+                total = csv_rows.count_rows(lines)
             with (
                 open(path, encoding="utf-8-sig", newline="") as lines,
                 tqdm(total=total, unit="row", file=self.stderr, disable=options["verbosity"] < 1) as bar,
             ):
-                for batch in csv_import.batches(csv_import.CsvRows(lines)):
+                for batch in bulk_import.batches(csv_rows.CsvRows(lines)):
                     with transaction.atomic():
-                        result = csv_import.import_batch(batch, options["confirmed"])
+                        result = bulk_import.import_batch(batch, options["confirmed"])
                     created += result.created
                     skipped += result.skipped
                     invalid += len(result.errors)
-                    errors.extend(result.errors[: csv_import.MAX_ERRORS - len(errors)])
+                    errors.extend(result.errors[: bulk_import.MAX_ERRORS - len(errors)])
                     bar.update(len(batch))
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror or exc}") from None
         except UnicodeDecodeError as exc:
             raise CommandError(f"{path} is not UTF-8 text (bad byte at offset {exc.start}).") from None
-        except csv_import.BadFile as exc:
+        except csv_rows.BadFile as exc:
             raise CommandError(f"{path}: {exc}") from None
         for error in errors:
             self.stderr.write(f"line {error.line}: {error.message}")

@@ -1,0 +1,1 @@
+"""Staff pages: forms and views that call the timeline's and monitoring's verbs."""

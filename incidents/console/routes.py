@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from incidents.console import dashboard, incident_pages, maintenance_pages
+
+urlpatterns = [
+    path("", dashboard.dashboard, name="console"),
+    path("login/", auth_views.LoginView.as_view(), name="console-login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="console-logout"),
+    path("audit/", dashboard.audit_log, name="console-audit"),
+    path("incidents/new/", incident_pages.declare, name="console-declare"),
+    path("incidents/<int:pk>/", incident_pages.incident_detail, name="console-incident"),
+    path("incidents/<int:pk>/update/", incident_pages.update, name="console-update"),
+    path("incidents/<int:pk>/publish/", incident_pages.publish, name="console-publish"),
+    path("incidents/<int:pk>/postmortem/", incident_pages.postmortem, name="console-postmortem"),
+    path("maintenance/new/", maintenance_pages.schedule, name="console-maintenance"),
+    path("components/<int:pk>/status/", maintenance_pages.component_status, name="console-component-status"),
+]

@@ -1,0 +1,1 @@
+"""Probe results in, component status out: ingest, evaluation, rollups, active checks, retention."""

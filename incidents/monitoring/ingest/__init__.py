@@ -1,0 +1,1 @@
+"""Probe webhooks, heartbeats and alert integrations: authenticate, parse, hand to monitoring."""

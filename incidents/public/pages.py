@@ -1,0 +1,60 @@
+"""Public, read-only pages."""
+
+from __future__ import annotations
+
+from django.core.paginator import InvalidPage
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from incidents.models import Component, Incident, IncidentUpdate
+from incidents.public import history as history_model
+from incidents.public.latency_chart import latency_chart
+from incidents.public.page_state import page_state
+from incidents.public.statuspage_v2 import iso
+from incidents.public.uptime_bars import monthly_uptime, uptime_by_component
+
+
+def status_page(request: HttpRequest) -> HttpResponse:
+    state = page_state()
+    uptime = uptime_by_component(c.pk for c in state.components)
+    for component in state.components:
+        component.uptime = uptime[component.pk]
+    context = {
+        "state": state,
+        # The same string status.json reports, so the page can tell when it is stale.
+        "updated_at_iso": iso(state.updated_at),
+    }
+    return render(request, "incidents/status_page.html", context)
+
+
+def component_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    component = get_object_or_404(Component.objects.select_related("group"), pk=pk)
+    context = {
+        "component": component,
+        "uptime": uptime_by_component([component.pk])[component.pk],
+        "months": monthly_uptime(component.pk, since=component.created_at.date()),
+        "chart": latency_chart(component),
+    }
+    return render(request, "incidents/component_detail.html", context)
+
+
+def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = get_object_or_404(
+        Incident.objects.filter(is_published=True).prefetch_related(
+            Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-created_at", "-id")),
+            Prefetch("components", queryset=Component.objects.only("id", "name")),
+        ),
+        pk=pk,
+    )
+    return render(request, "incidents/incident_detail.html", {"incident": incident})
+
+
+def history(request: HttpRequest) -> HttpResponse:
+    paginator = history_model.month_paginator()
+    try:
+        page = paginator.page(request.GET.get("page") or 1)
+    except InvalidPage as exc:
+        raise Http404("No such page of history.") from exc
+    context = {"page": page, "months": history_model.months_of(page)}
+    return render(request, "incidents/history.html", context)
