@@ -49,6 +49,11 @@ class ArrivalLog:
         with self.lock:
             return iter(list(self.kept))
 
+    def __reversed__(self):
+        # FakeTwilio answers a lookup from its list newest first; only the kept few can be found.
+        with self.lock:
+            return reversed(list(self.kept))
+
     def __len__(self) -> int:
         return self.count
 
