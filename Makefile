@@ -31,7 +31,8 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-# make bench: load figures side by side on this machine (README, "Benchmarks"); BENCH_QUICK=1 for a short run.
+# make bench: load figures side by side on this machine (README, "Benchmarks"); BENCH_QUICK=1 for a short run;
+# BENCH_SMOKE=1 runs every phase at tiny counts (under 2 minutes, as CI does) and fails if any phase does.
 bench: $(STAMP)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
-	BENCH_QUICK=$(BENCH_QUICK) $(BIN)/python -m bench.run $(BENCH_ARGS)
+	BENCH_QUICK=$(BENCH_QUICK) BENCH_SMOKE=$(BENCH_SMOKE) $(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -26,8 +26,8 @@ def main(count: int, max_seconds: float) -> dict:
 
     from bench.dataset import subscriber_address
     from incidents.models import Event
-    from notifications import gsm
-    from notifications.rendering import event_context, render_email, render_sms, template_for
+    from notifications.delivery import gsm
+    from notifications.delivery.rendering import event_context, render_email, render_sms, template_for
 
     event = (
         Event.objects.filter(incident_update__isnull=False)

@@ -34,11 +34,14 @@ class Row:
 class Bench:
     quick: bool
     run_dir: Path
+    # A smoke run (also quick): every phase at tiny counts, to show each still works, not to measure.
+    smoke: bool = False
     started_at: float = field(default_factory=time.time)
     secret_key: str = field(default_factory=lambda: "bench-" + secrets.token_urlsafe(32))
     results: dict = field(default_factory=dict)
     rows: list[Row] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    failures: dict[str, list[str]] = field(default_factory=dict)  # phase -> why it failed
     worker_class: str = "gthread"
     gunicorn_threads: int = 4
     celery_workers: int = int(os.environ.get("BENCH_CELERY_WORKERS", "2"))
@@ -55,7 +58,7 @@ class Bench:
 
     @property
     def wrk_seconds(self) -> float:
-        return float(os.environ.get("BENCH_WRK_SECONDS", 2 if self.quick else 10))
+        return float(os.environ.get("BENCH_WRK_SECONDS", 1 if self.smoke else 2 if self.quick else 10))
 
     def app_env(self, **extra: str) -> dict[str, str]:
         """The environment of every app process: production settings on the bench's services."""

@@ -1,6 +1,6 @@
 """The bench's data: components with push probes, an open incident, history and subscribers.
 
-Base rows go through the ORM and services (so they are what the app itself writes);
+Base rows go through the ORM and the timeline verbs (so they are what the app itself writes);
 bulk history is generated server-side with INSERT ... SELECT generate_series, and
 subscribers are loaded with COPY.
 """
@@ -40,7 +40,6 @@ def seed_base(components: int = COMPONENTS) -> dict:
     from django.db import transaction
     from django.utils import timezone
 
-    from incidents import services
     from incidents.models import (
         Component,
         ComponentGroup,
@@ -51,6 +50,7 @@ def seed_base(components: int = COMPONENTS) -> dict:
         Probe,
         ProbeLocationState,
     )
+    from incidents.timeline import incident_lifecycle
 
     now = timezone.now()
     with transaction.atomic():
@@ -70,13 +70,13 @@ def seed_base(components: int = COMPONENTS) -> dict:
                 for loc in LOCATIONS
             )
             made.append(component)
-        incident = services.open_incident(
+        incident = incident_lifecycle.open_incident(
             Incident(name="Elevated error rates", status=IncidentStatus.INVESTIGATING, impact=Impact.MINOR),
             "We are investigating elevated error rates on two services.",
             components=made[:2],
             component_statuses={made[0].pk: ComponentStatus.PARTIAL_OUTAGE},
         )
-        services.post_update(
+        incident_lifecycle.post_update(
             incident, IncidentStatus.IDENTIFIED, "The cause is identified; a fix is rolling out."
         )
     return {

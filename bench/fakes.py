@@ -49,6 +49,11 @@ class ArrivalLog:
         with self.lock:
             return iter(list(self.kept))
 
+    def __reversed__(self):
+        # FakeTwilio answers a lookup from its list newest first; only the kept few can be found.
+        with self.lock:
+            return reversed(list(self.kept))
+
     def __len__(self) -> int:
         return self.count
 
@@ -180,7 +185,7 @@ def worker_env(bench, client: FakesClient) -> dict:
         EMAIL_HOST="127.0.0.1",
         EMAIL_PORT=str(info["smtp_port"]),
         DEFAULT_FROM_EMAIL="status@bench.test",
-        SMS_BACKEND="notifications.sms_backends.TwilioBackend",
+        SMS_BACKEND="notifications.providers.twilio_sms.TwilioBackend",
         TWILIO_ACCOUNT_SID=info["twilio_sid"],
         TWILIO_AUTH_TOKEN=info["twilio_token"],
         TWILIO_FROM_NUMBER="+15005550006",

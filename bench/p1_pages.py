@@ -17,6 +17,9 @@ GZIP = "Accept-Encoding: gzip"
 # What wrk asks for: each page as wrk asks by default (no Accept-Encoding), and "/" as browsers do.
 VARIANTS = {"/": ("/", []), "/api/v2/summary.json": ("/api/v2/summary.json", []), "/ gzip": ("/", [GZIP])}
 CONNECTIONS = (50, 200)
+# A smoke run only shows that each path answers. An uncached render of "/" takes ~0.25 s of CPU:
+# at 4 connections its answers came after ~0.5 s, too close to the end of a 1 s wrk run.
+SMOKE_CONNECTIONS = (2,)
 WORKER_CLASSES = ("sync", "gthread")
 
 
@@ -41,6 +44,11 @@ def start_app(
     return proc, port
 
 
+def connection_counts(bench: Bench) -> tuple[int, ...]:
+    """The wrk connection counts of this run."""
+    return SMOKE_CONNECTIONS if bench.smoke else CONNECTIONS
+
+
 def reset_cache(bench: Bench) -> None:
     """Forget cached pages and disk snapshots, so the next request renders what the database holds now."""
     redis.Redis.from_url(REDIS_URL).flushdb()
@@ -48,26 +56,25 @@ def reset_cache(bench: Bench) -> None:
 
 
 def choose_worker_class(bench: Bench) -> dict:
-    """Run "/" briefly under each worker class; keep the faster (geometric mean of c50 and c200)."""
-    seconds = 2 if bench.quick else 3
+    """Run "/" briefly under each worker class; keep the faster (geometric mean over the connections)."""
+    seconds = 1 if bench.smoke else 2 if bench.quick else 3
     trial = {}
     for worker_class in WORKER_CLASSES:
         proc, port = start_app(bench, f"gunicorn-trial-{worker_class}", worker_class=worker_class)
         try:
-            rates = []
-            for connections in CONNECTIONS:
+            rates = {}
+            for connections in connection_counts(bench):
                 procs.settle(port)
-                rates.append(
-                    wrk.run(f"http://127.0.0.1:{port}/", connections=connections, duration=seconds).rps
-                )
+                url = f"http://127.0.0.1:{port}/"
+                rates[connections] = wrk.run(url, connections=connections, duration=seconds).rps
         finally:
             proc.stop()
         trial[worker_class] = {
-            "rps_c50": rates[0],
-            "rps_c200": rates[1],
-            "score": math.sqrt(rates[0] * rates[1]),
+            **{f"rps_c{connections}": rps for connections, rps in rates.items()},
+            "score": math.prod(rates.values()) ** (1 / len(rates)),
         }
-        bench.log(f"  trial {worker_class:8s} '/': c50 {rates[0]:8.0f} req/s  c200 {rates[1]:8.0f} req/s")
+        shown = "  ".join(f"c{connections} {rps:8.0f} req/s" for connections, rps in rates.items())
+        bench.log(f"  trial {worker_class:8s} '/': {shown}")
     bench.worker_class = max(trial, key=lambda k: trial[k]["score"])
     return trial
 
@@ -187,18 +194,19 @@ def run(bench: Bench) -> dict:
             targets[f"{kind} {variant}"] = (f"http://127.0.0.1:{port}{path}", headers)
     runs: dict = {}
     try:
-        for connections in CONNECTIONS:
+        for connections in connection_counts(bench):
             for label, (url, headers) in targets.items():
                 runs[f"{label} c{connections}"] = _measure(bench, label, url, connections, app_port, headers)
     finally:
         nginx.stop()
 
     bench.log("P1: uncached render (snapshots off, DummyCache)")
+    first = connection_counts(bench)[0]
     uncached, uncached_port = start_app(bench, "gunicorn-uncached", uncached=True)
     try:
         for path in PAGES:
             url = f"http://127.0.0.1:{uncached_port}{path}"
-            runs[f"uncached {path} c50"] = _measure(bench, f"uncached {path}", url, 50, uncached_port)
+            runs[f"uncached {path} c{first}"] = _measure(bench, f"uncached {path}", url, first, uncached_port)
     finally:
         uncached.stop()
     data["runs"] = runs
@@ -212,7 +220,7 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 def _rows(bench: Bench, data: dict) -> None:
     runs = data["runs"]
-    for connections in CONNECTIONS:
+    for connections in connection_counts(bench):
         hello = runs[f"hello c{connections}"]
         for path in VARIANTS:
             page = runs[f"gunicorn {path} c{connections}"]
@@ -259,12 +267,13 @@ def _rows(bench: Bench, data: dict) -> None:
                     ratio is not None and ratio >= 0.8,
                 )
             )
+    first = connection_counts(bench)[0]
     for path in PAGES:
-        run = runs[f"uncached {path} c50"]
-        cached = runs[f"gunicorn {path} c50"]
+        run = runs[f"uncached {path} c{first}"]
+        cached = runs[f"gunicorn {path} c{first}"]
         bench.add(
             Row(
-                f"P1 {path} uncached render c50",
+                f"P1 {path} uncached render c{first}",
                 run["rps"],
                 "req/s",
                 f"cached {cached['rps']:.0f}; p50 {run['p50_ms']:.0f} ms p99 {run['p99_ms']:.0f} ms",

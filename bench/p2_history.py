@@ -10,11 +10,11 @@ from bench.context import Bench, Row
 
 def result_step_minutes(bench: Bench) -> int:
     """Spacing of generated raw results per probe and location (rollups are daily either way)."""
-    return 180 if bench.quick else 60
+    return 1440 if bench.smoke else 180 if bench.quick else 60
 
 
 def render_times(bench: Bench) -> dict:
-    renders = 15 if bench.quick else 40
+    renders = 3 if bench.smoke else 15 if bench.quick else 40
     out = bench.python(
         ["-m", "bench.render_timing", str(renders)],
         bench.app_env(BENCH_UNCACHED="1", DJANGO_SETTINGS_MODULE="bench.settings"),

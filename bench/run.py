@@ -1,9 +1,12 @@
 """`make bench`: measure the status page side by side on this machine; print a table, write JSON.
 
-    python -m bench.run [--quick] [--only p1,p2,p3,p4,p5,faults]
+    python -m bench.run [--quick | --smoke] [--only p1,p2,p3,p4,p5,faults]
 
 BENCH_QUICK=1 is the same as --quick (shorter wrk runs, 10,000 subscribers only).
-Every figure printed comes from this run; see README.md, "Benchmarks".
+BENCH_SMOKE=1 is the same as --smoke: every phase at tiny counts with 1 s wrk runs, to
+show that each still works (its figures mean nothing; its JSON stays in the run's folder).
+Every figure printed comes from this run; see README.md, "Benchmarks". The exit status
+is 1 when a phase failed: an exception, or a check in bench/checks.py.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import dataset, procs, report
+from bench import checks, dataset, procs, report
 from bench.context import DATABASE_URL, REDIS_URL, Bench, Row
 
 PHASES = ("p2", "p1", "p4", "p5", "p3", "faults")
@@ -37,6 +40,7 @@ def meta(bench: Bench, only: list[str]) -> dict:
     return {
         "started": datetime.fromtimestamp(bench.started_at, UTC).isoformat(),
         "quick": bench.quick,
+        "smoke": bench.smoke,
         "phases": only,
         "git_commit": _git("rev-parse", "HEAD"),
         "git_subject": _git("log", "-1", "--format=%s"),
@@ -94,6 +98,13 @@ def ensure_app(bench: Bench) -> None:
     bench.app_proc, bench.app_port = p1_pages.start_app(bench, "gunicorn")
 
 
+def brief(exc: Exception) -> str:
+    """Say an exception in one line: its first and, for a child's traceback, its last."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()] or [""]
+    text = lines[0] if len(lines) == 1 else f"{lines[0]} ... {lines[-1]}"
+    return f"{type(exc).__name__}: {text}"[:300]
+
+
 def run_phases(bench: Bench, only: list[str]) -> None:
     from bench import fakes, faults, p1_pages, p2_history, p3_fanout, p4_ingest, p5_notify
     from bench.machine import ForeignLoad
@@ -127,13 +138,19 @@ def run_phases(bench: Bench, only: list[str]) -> None:
         if name == "p3" and bench.app_proc:
             bench.app_proc.stop()  # P3 measures the workers; an idle web server only takes memory
             bench.app_port = None
-        started = time.monotonic()
+        started, rows_before = time.monotonic(), len(bench.rows)
         try:
             bench.results[name] = steps[name]()
+            problems = checks.problems(name, bench.results[name], bench.rows[rows_before:], bench.smoke)
         except Exception as exc:  # noqa: BLE001 - one broken phase must not lose the others' figures
             traceback.print_exc()
             bench.results[name] = {"error": f"{type(exc).__name__}: {exc}"}
-            bench.add(Row(f"{name.upper()} failed: {type(exc).__name__}: {str(exc)[:80]}", None, met=False))
+            problems = [brief(exc)]
+        if problems:
+            bench.failures[name] = problems
+            bench.results[name]["problems"] = problems
+            bench.log(f"{name} FAILED: {'; '.join(problems)}")
+            bench.add(Row(f"{name.upper()} failed", None, comparison=problems[0][:100], met=False))
         seconds = time.monotonic() - started
         cores = foreign.take()
         foreign_total += (cores or 0.0) * seconds
@@ -158,7 +175,7 @@ def run_phases(bench: Bench, only: list[str]) -> None:
 
 
 def write(bench: Bench, only: list[str]) -> Path:
-    RESULTS.mkdir(exist_ok=True)
+    """Write the run's JSON: a smoke run's in its run folder, beside the logs, never over real results."""
     stamp = datetime.fromtimestamp(bench.started_at, UTC).strftime("%Y%m%dT%H%M%SZ")
     document = {
         "meta": {**bench.meta, "seconds": round(time.time() - bench.started_at, 1)},
@@ -167,6 +184,11 @@ def write(bench: Bench, only: list[str]) -> Path:
         "notes": bench.notes,
     }
     text = json.dumps(document, indent=2, default=str)
+    if bench.smoke:
+        path = bench.run_dir / "results.json"
+        path.write_text(text)
+        return path
+    RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{stamp}.json"
     path.write_text(text)
     (RESULTS / "latest.json").write_text(text)
@@ -181,6 +203,12 @@ def main(argv: list[str] | None = None) -> int:
         "--quick", action="store_true", default=os.environ.get("BENCH_QUICK", "") not in ("", "0")
     )
     parser.add_argument(
+        "--smoke",
+        action="store_true",
+        default=os.environ.get("BENCH_SMOKE", "") not in ("", "0"),
+        help="every phase at tiny counts: does each still work? (figures mean nothing)",
+    )
+    parser.add_argument(
         "--only", default=",".join(PHASES), help="comma-separated phases: " + ",".join(PHASES)
     )
     parser.add_argument(
@@ -193,14 +221,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown phases: {', '.join(sorted(unknown))}")
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    bench = Bench(quick=args.quick, run_dir=procs.ROOT / ".run" / "bench" / stamp)
+    run_dir = procs.ROOT / ".run" / "bench" / stamp
+    bench = Bench(quick=args.quick or args.smoke, smoke=args.smoke, run_dir=run_dir)
     bench.run_dir.mkdir(parents=True, exist_ok=True)
     bench.meta = meta(bench, only)
     os.environ.update(bench.app_env(DJANGO_SETTINGS_MODULE="bench.settings"))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     procs.ensure_tool("wrk", "wrk")
     procs.ensure_tool("nginx", "nginx")
-    bench.log(f"bench {'(quick) ' if bench.quick else ''}phases {','.join(only)}; logs in {bench.run_dir}")
+    mode = "(smoke) " if bench.smoke else "(quick) " if bench.quick else ""
+    bench.log(f"bench {mode}phases {','.join(only)}; logs in {bench.run_dir}")
     try:
         bench.results["setup"] = setup(bench)
         run_phases(bench, only)
@@ -216,12 +246,18 @@ def main(argv: list[str] | None = None) -> int:
             dataset.drop_database(DATABASE_URL)
     path = write(bench, only)
     print()
+    if bench.smoke:
+        print("SMOKE RUN: tiny counts and 1 s load runs; the figures below mean nothing, only that")
+        print("every phase ran and measured something.\n")
     print(report.table(bench.rows))
-    print(
-        f"\nwritten: {path.relative_to(procs.ROOT)} and bench/results/latest.json "
-        f"({time.time() - bench.started_at:.0f} s)"
-    )
-    return 0
+    also = "" if bench.smoke else " and bench/results/latest.json"
+    print(f"\nwritten: {path.relative_to(procs.ROOT)}{also} ({time.time() - bench.started_at:.0f} s)")
+    sys.stdout.flush()  # the table first, then what failed
+    for name, problems in bench.failures.items():
+        print(f"bench: phase {name} FAILED: {'; '.join(problems)}", file=sys.stderr)
+    if bench.smoke and not bench.failures:
+        print(f"bench smoke: every phase ran and measured ({', '.join(only)})")
+    return 1 if bench.failures else 0
 
 
 if __name__ == "__main__":

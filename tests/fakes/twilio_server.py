@@ -8,11 +8,10 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
-
-from django.utils import timezone
 
 MESSAGES_PATH = "/2010-04-01/Accounts/{sid}/Messages.json"
 
@@ -132,7 +131,8 @@ class FakeTwilio:
     def take(self, form: dict, counter) -> dict:
         """Record a message as accepted."""
         with self.lock:
-            message = {"sid": f"SM{next(counter):032x}", "date_created": timezone.now(), **form}
+            # Plain UTC, not django.utils.timezone: the bench runs this fake in a process without settings.
+            message = {"sid": f"SM{next(counter):032x}", "date_created": datetime.now(UTC), **form}
             self.messages.append(message)
         return message
 
