@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from incidents.models import Component, ComponentGroup, Probe
+from incidents.models import Component, ComponentGroup, Event, EventKind, Probe
 from notifications.providers import sms_backends
 
 
@@ -113,3 +115,22 @@ def browser(monkeypatch):
         # PostgreSQL from dropping the test database.
         connections.close_all()
         browser.close()
+
+
+def status_of(component) -> str:
+    """The component's status as stored now."""
+    component.refresh_from_db()
+    return component.status
+
+
+def status_changes(component) -> list[tuple[str, str]]:
+    """Every recorded (from, to) status change of the component, oldest first."""
+    events = Event.objects.filter(component=component, kind=EventKind.COMPONENT_STATUS_CHANGED)
+    return [(e.data["from"], e.data["to"]) for e in events.order_by("id")]
+
+
+def count_queries(client, path: str, **params) -> int:
+    """How many queries one successful GET of the page costs."""
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path, params).status_code == 200
+    return len(queries)

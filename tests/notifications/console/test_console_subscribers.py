@@ -20,6 +20,7 @@ from incidents.models import Component, Event, EventKind
 from notifications import tasks
 from notifications.models import Channel, Delivery, DeliveryStatus, ImportJob, Subscriber
 from notifications.signup import bulk_import
+from tests.conftest import count_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -183,12 +184,6 @@ def test_the_list_pages_by_fifty_newest_first(admin_client):
     assert first[0].email == "p119@example.com"
     last = admin_client.get(SUBSCRIBERS, {"page": 3, "q": "example"}).content.decode()
     assert "p0@example.com" in last and "Page 3 of 3" in last
-
-
-def count_queries(client, path, **params) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(path, params).status_code == 200
-    return len(queries)
 
 
 def test_the_list_costs_the_same_queries_for_a_few_or_many_subscribers(admin_client, component):

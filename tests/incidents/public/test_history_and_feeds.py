@@ -7,9 +7,7 @@ from datetime import datetime, timedelta
 
 import feedparser
 import pytest
-from django.db import connection
 from django.test import RequestFactory
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from incidents.models import (
@@ -24,6 +22,7 @@ from incidents.models import (
 from incidents.public.banner import active_incidents
 from incidents.timeline import incident_lifecycle as timeline
 from incidents.timeline.incident_lifecycle import post_update, publish_postmortem
+from tests.conftest import count_queries
 
 BANNER = 'class="incident-banner'
 PROCESSOR = "incidents.public.banner.active_incidents"
@@ -78,12 +77,6 @@ def banner_enabled(settings):
         processors.append(PROCESSOR)
     templates[0]["OPTIONS"]["context_processors"] = processors
     settings.TEMPLATES = templates
-
-
-def count_queries(client, path: str) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(path).status_code == 200
-    return len(queries)
 
 
 # --- /history/

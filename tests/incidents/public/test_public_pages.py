@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from incidents.models import Component, ComponentGroup, ComponentStatus, Impact, Incident
 from incidents.monitoring.component_status import set_component_status
 from incidents.timeline import incident_lifecycle as timeline
 from incidents.timeline.incident_lifecycle import post_update
+from tests.conftest import count_queries
 
 COMPONENT_STATUSES = {
     "operational",
@@ -340,12 +339,6 @@ def build_large_page() -> None:
     for n in range(5):
         resolve(open_incident(f"Old incident {n}", components=components[:3]))
     set_status(components[7], ComponentStatus.PARTIAL_OUTAGE)
-
-
-def count_queries(client, path: str) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(path).status_code == 200
-    return len(queries)
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from incidents.models import ComponentStatus, Event, EventKind, ProbeLocationState, ProbeResult
+from tests.conftest import status_changes, status_of
 
 
 def url_for(probe_id: int) -> str:
@@ -32,16 +33,6 @@ def push(
         auth = f"Bearer {probe.secret if secret is None else secret}"
     headers = {"Authorization": auth} if auth else {}
     return client.post(url_for(probe.pk), data=body, content_type="application/json", headers=headers)
-
-
-def status_of(component) -> str:
-    component.refresh_from_db()
-    return component.status
-
-
-def status_changes(component) -> list[tuple[str, str]]:
-    events = Event.objects.filter(component=component, kind=EventKind.COMPONENT_STATUS_CHANGED)
-    return [(e.data["from"], e.data["to"]) for e in events.order_by("id")]
 
 
 # --- Storing results

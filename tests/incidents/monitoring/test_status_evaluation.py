@@ -19,6 +19,7 @@ from incidents.models import (
 )
 from incidents.monitoring.component_status import Observation, evaluate_component, record_results
 from incidents.timeline.incident_lifecycle import post_update
+from tests.conftest import status_changes, status_of
 
 SUMMARY_URL = "/api/v2/summary.json"
 PUBLISH_URL = "/admin/incidents/incident/"
@@ -29,16 +30,6 @@ def report(probe: Probe, *results: bool, location: str = "eu-west", latency_ms: 
     for ok in results:
         observation = Observation(ok=ok, observed_at=timezone.now(), latency_ms=latency_ms, location=location)
         record_results(probe.pk, [observation])
-
-
-def status_of(component: Component) -> str:
-    component.refresh_from_db()
-    return component.status
-
-
-def status_changes(component: Component) -> list[tuple[str, str]]:
-    events = Event.objects.filter(component=component, kind=EventKind.COMPONENT_STATUS_CHANGED)
-    return [(e.data["from"], e.data["to"]) for e in events.order_by("created_at", "id")]
 
 
 def periods(component: Component) -> list[StatusPeriod]:

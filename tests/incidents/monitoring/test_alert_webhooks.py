@@ -20,6 +20,7 @@ from incidents.models import (
     Integration,
     IntegrationKind,
 )
+from tests.conftest import status_changes, status_of
 
 ALERTMANAGER = "alertmanager"
 UPTIME_KUMA = "uptime-kuma"
@@ -131,16 +132,6 @@ def fire(client, alertmanager, *alerts: dict):
     response = post(client, ALERTMANAGER, am_payload(*alerts), auth=bearer(alertmanager))
     assert response.status_code == 200, response.content
     return response
-
-
-def status_of(component) -> str:
-    component.refresh_from_db()
-    return component.status
-
-
-def status_changes(component) -> list[tuple[str, str]]:
-    events = Event.objects.filter(component=component, kind=EventKind.COMPONENT_STATUS_CHANGED)
-    return [(e.data["from"], e.data["to"]) for e in events.order_by("id")]
 
 
 def assert_changed_nothing(component) -> None:

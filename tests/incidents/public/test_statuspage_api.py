@@ -6,8 +6,6 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from incidents.models import (
@@ -21,6 +19,7 @@ from incidents.models import (
 )
 from incidents.timeline import incident_lifecycle as timeline
 from incidents.timeline.incident_lifecycle import post_update
+from tests.conftest import count_queries
 
 PAGE_KEYS = {"id", "name", "url", "time_zone", "updated_at"}
 COMPONENT_KEYS = {
@@ -465,12 +464,6 @@ def build(size: int) -> None:
             if status != "scheduled":
                 move(maintenance, status)
         open_incident(f"Draft {size}-{n}", published=False)
-
-
-def count_queries(client, path: str) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(path).status_code == 200
-    return len(queries)
 
 
 @pytest.mark.parametrize("path", ENDPOINTS)

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from incidents.models import (
@@ -20,6 +19,7 @@ from incidents.models import (
     StatusPeriod,
     UptimeDay,
 )
+from tests.conftest import count_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -81,12 +81,6 @@ def add_latency(component: Component, hours: int) -> None:
         ],
         batch_size=2000,
     )
-
-
-def count_queries(client, path: str) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(path).status_code == 200
-    return len(queries)
 
 
 def paths(component: Component) -> list[str]:

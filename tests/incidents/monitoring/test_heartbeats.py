@@ -22,6 +22,7 @@ from incidents.models import (
     ProbeResult,
 )
 from incidents.monitoring.scheduling import record_missed_heartbeats, schedule_new_probes
+from tests.conftest import status_changes, status_of
 
 INTERVAL = 3600
 GRACE = 600
@@ -53,16 +54,6 @@ def ping(client, probe, signal: str = "", *, method: str = "get", body: str | by
     if body is not None:
         return client.generic(method.upper(), url, data=body, content_type="text/plain")
     return getattr(client, method)(url)
-
-
-def status_of(component) -> str:
-    component.refresh_from_db()
-    return component.status
-
-
-def status_changes(component) -> list[tuple[str, str]]:
-    events = Event.objects.filter(component=component, kind=EventKind.COMPONENT_STATUS_CHANGED)
-    return [(e.data["from"], e.data["to"]) for e in events.order_by("id")]
 
 
 def assert_ok(response, method: str = "get") -> None:

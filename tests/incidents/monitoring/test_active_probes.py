@@ -28,6 +28,7 @@ from incidents.models import (
 )
 from incidents.monitoring.checks import check_dns, check_http, check_tcp
 from incidents.monitoring.scheduling import claim_due_probes, schedule_new_probes
+from tests.conftest import status_of
 
 KEYWORD = "all-systems-go"
 SLOW_SECONDS = 0.5
@@ -95,11 +96,6 @@ def make_probe(component: Component, **fields) -> Probe:
     fields.setdefault("name", f"probe {next(_names)}")
     fields.setdefault("kind", ProbeKind.HTTP)
     return Probe.objects.create(component=component, **fields)
-
-
-def status_of(component: Component) -> str:
-    component.refresh_from_db()
-    return component.status
 
 
 # --- check_http
