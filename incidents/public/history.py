@@ -11,6 +11,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from incidents.models import Incident, IncidentKind
+from incidents.monitoring.uptime_math import format_duration
 
 MONTHS_PER_PAGE = 3
 
@@ -33,23 +34,13 @@ class HistoryEntry:
 
     @property
     def duration_text(self) -> str:
-        return format_duration(self.duration) if self.duration is not None else "ongoing"
+        return format_duration(self.duration.total_seconds()) if self.duration is not None else "ongoing"
 
 
 @dataclass
 class Month:
     month: date
     entries: list[HistoryEntry] = field(default_factory=list)
-
-
-def format_duration(value: timedelta) -> str:
-    """Like '2 d 3 h', '1 h 5 min' or '4 min': the two largest units."""
-    minutes = int(value.total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    parts = [(days, "d"), (hours, "h"), (minutes, "min")]
-    shown = [f"{n} {unit}" for n, unit in parts if n][:2]
-    return " ".join(shown) or "under 1 min"
 
 
 def _history_queryset():
