@@ -37,6 +37,7 @@ PROBE_FIELDS = (
     "failure_threshold",
     "success_threshold",
     "degraded_latency_ms",
+    "interval_seconds",
     "last_result_at",
 )
 
@@ -90,9 +91,10 @@ def record_results(probe_id: int, observations: Sequence[Observation]) -> list[P
             for o in ordered
         ]
     )
-    locations = {o.location or DEFAULT_LOCATION for o in ordered}
-    states = {s.location: s for s in ProbeLocationState.objects.filter(probe=probe, location__in=locations)}
+    # Every location of the probe (a handful): one that fell silent may have to stop counting.
+    states = {s.location: s for s in ProbeLocationState.objects.filter(probe=probe)}
     rules = thresholds(probe)
+    flips = 0
     for o in ordered:
         location = o.location or DEFAULT_LOCATION
         state = states.get(location)
@@ -114,17 +116,33 @@ def record_results(probe_id: int, observations: Sequence[Observation]) -> list[P
             state.last_latency_ms = o.latency_ms
             state.last_message = o.message
         if flipped:
-            # Evaluate at every flip, so an outage confirmed and recovered in one batch is recorded.
-            state.save()
-            evaluate_component(probe.component_id)
+            flips += 1
+            if flips == 1:
+                # The first change is recorded at once (an outage confirmed and recovered within
+                # one batch is still recorded); later flips settle into one evaluation at the end,
+                # so a flapping batch is one episode, not a change per flip.
+                state.save()
+                evaluate_component(probe.component_id)
     for state in states.values():
         state.save()
+    if flips > 1 or _went_silent(probe, states.values()):
+        evaluate_component(probe.component_id)
     if ordered:
         latest = ordered[-1].observed_at
         # Coarse on purpose: it only sets the no-data horizon (minutes), so skip most writes.
         if probe.last_result_at is None or latest - probe.last_result_at >= LAST_RESULT_GRAIN:
             Probe.objects.filter(pk=probe.pk).update(last_result_at=latest)
     return rows
+
+
+def _went_silent(probe: Probe, states) -> bool:
+    """Did a location holding the probe down or slow just fall silent behind the others?"""
+    horizon = evaluation.vouch_horizon(probe.interval_seconds)
+    newest = max(s.last_result_at for s in states)
+    before = probe.last_result_at or newest  # the newest result before this batch (coarse)
+    return any(
+        (s.is_down or s.is_slow) and newest - horizon > s.last_result_at >= before - horizon for s in states
+    )
 
 
 def evaluate_component(component_id: int, now: datetime | None = None) -> str:
@@ -141,10 +159,18 @@ def evaluate_component(component_id: int, now: datetime | None = None) -> str:
 
 def _probe_statuses(component: Component) -> list[str]:
     states: dict[int, list] = defaultdict(list)
-    quorum = dict(component.probes.filter(is_active=True).order_by().values_list("pk", "quorum"))
-    for s in ProbeLocationState.objects.filter(probe_id__in=list(quorum)):
+    probes = {
+        pk: (quorum, evaluation.vouch_horizon(interval))
+        for pk, quorum, interval in component.probes.filter(is_active=True)
+        .order_by()
+        .values_list("pk", "quorum", "interval_seconds")
+    }
+    for s in ProbeLocationState.objects.filter(probe_id__in=list(probes)):
         states[s.probe_id].append(s)
-    return [evaluation.probe_status(locs, quorum[pid]) for pid, locs in states.items()]
+    return [
+        evaluation.probe_status(evaluation.live_locations(locs, probes[pid][1]), probes[pid][0])
+        for pid, locs in states.items()
+    ]
 
 
 def _alert_statuses(component: Component) -> list[str]:

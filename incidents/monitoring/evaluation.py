@@ -59,3 +59,13 @@ def probe_status(locations: Iterable[LocationCounters], quorum: int) -> str:
 def vouch_horizon(interval_seconds: int) -> timedelta:
     """How long one result vouches for a status: past it, with no newer result, there is no data."""
     return max(timedelta(seconds=3 * interval_seconds), timedelta(minutes=5))
+
+
+def live_locations(states: list, horizon: timedelta) -> list:
+    """The locations (anything with last_result_at) that reported within `horizon` of the newest one.
+
+    A probe host that stopped reporting no longer counts towards the quorum, so it cannot
+    hold a component down (or up) while the other locations report.
+    """
+    newest = max((s.last_result_at for s in states), default=None)
+    return [s for s in states if s.last_result_at >= newest - horizon]

@@ -414,3 +414,60 @@ def test_a_component_without_auto_incident_opens_none(auto):
     assert status_of(auto) == ComponentStatus.MAJOR_OUTAGE
     assert not Incident.objects.exists()
     assert not Event.objects.filter(kind=EventKind.INCIDENT_CREATED).exists()
+
+
+# --- Flapping inside one batch, and locations that fall silent
+
+
+def test_a_flapping_batch_records_one_episode_not_a_change_per_flip(component):
+    probe = make_probe(component, failure_threshold=2)
+    start = timezone.now() - timedelta(minutes=20)
+    pattern = [False, False, True] * 333 + [False]
+    batch = [
+        Observation(ok=ok, observed_at=start + timedelta(seconds=i), location="eu-west")
+        for i, ok in enumerate(pattern)
+    ]
+
+    record_results(probe.pk, batch)
+
+    changes = status_changes(component)
+    print(f"1,000-result fail/fail/ok batch: {len(changes)} status changes recorded: {changes}")
+    assert changes == [("operational", "major_outage"), ("major_outage", "operational")]
+    assert status_of(component) == ComponentStatus.OPERATIONAL
+
+
+def test_a_location_that_falls_silent_stops_counting_towards_the_quorum(component):
+    probe = make_probe(component, quorum=1, failure_threshold=3, interval_seconds=60)
+    start = timezone.now() - timedelta(minutes=30)
+
+    def push(location: str, ok: bool, minute: int) -> None:
+        record_results(
+            probe.pk, [Observation(ok=ok, observed_at=start + timedelta(minutes=minute), location=location)]
+        )
+
+    for minute in range(3):
+        push("ap-south", False, minute)
+        push("eu-west", True, minute)
+    assert status_of(component) == ComponentStatus.MAJOR_OUTAGE  # quorum 1: ap-south alone is enough
+
+    # ap-south goes silent; eu-west keeps reporting success past the no-data horizon (5 min here).
+    for minute in range(3, 12):
+        push("eu-west", True, minute)
+
+    assert status_of(component) == ComponentStatus.OPERATIONAL
+    assert status_changes(component) == [("operational", "major_outage"), ("major_outage", "operational")]
+
+
+def test_a_silent_location_counts_again_once_it_reports(component):
+    probe = make_probe(component, quorum=1, failure_threshold=1, interval_seconds=60)
+    start = timezone.now() - timedelta(minutes=30)
+    record_results(probe.pk, [Observation(ok=True, observed_at=start, location="ap-south")])
+    record_results(
+        probe.pk, [Observation(ok=True, observed_at=start + timedelta(minutes=20), location="eu-west")]
+    )
+
+    record_results(
+        probe.pk, [Observation(ok=False, observed_at=start + timedelta(minutes=21), location="ap-south")]
+    )
+
+    assert status_of(component) == ComponentStatus.MAJOR_OUTAGE
