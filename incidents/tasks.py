@@ -10,7 +10,7 @@ from incidents.models import Probe
 from incidents.monitoring import checks, retention, rollups, scheduling
 from incidents.monitoring.component_status import Observation, record_results
 from incidents.public import snapshots
-from incidents.timeline import maintenance
+from incidents.timeline import auto_incidents, maintenance
 
 
 @shared_task
@@ -68,3 +68,8 @@ def rebuild_snapshots() -> int:
 @shared_task
 def prune_results() -> int:
     return retention.prune_results(settings.RESULTS_RETENTION_DAYS)
+
+
+@shared_task
+def resolve_recovered_incidents() -> int:
+    return len(auto_incidents.resolve_recovered())

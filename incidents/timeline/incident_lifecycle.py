@@ -159,7 +159,8 @@ def _create_update(incident, status, body, component_statuses, actor, *, first) 
                 "new_status": new_status,
             }
         )
-        set_component_status(component, new_status)
+        if incident.is_published:  # a draft's statuses wait for its publication
+            set_component_status(component, new_status)
     update = IncidentUpdate.objects.create(
         incident=incident, status=status, body=body, affected_components=affected, created_by=actor
     )
@@ -169,14 +170,15 @@ def _create_update(incident, status, body, component_statuses, actor, *, first) 
     if status in (IncidentStatus.RESOLVED, IncidentStatus.COMPLETED) and incident.resolved_at is None:
         incident.resolved_at = now
     incident.save()
+    if not incident.is_published:
+        return update  # a draft changes nothing public
     if incident.kind == IncidentKind.MAINTENANCE:
         _apply_maintenance(incident, status)
     elif status == IncidentStatus.RESOLVED:
         restore_components(incident.components.exclude(pk__in=[int(k) for k in component_statuses]))
-    if incident.is_published:
-        kind = _event_kind(incident, status, first)
-        if kind:
-            record_event(kind, incident=incident, incident_update=update)
+    kind = _event_kind(incident, status, first)
+    if kind:
+        record_event(kind, incident=incident, incident_update=update)
     return update
 
 
@@ -197,10 +199,23 @@ def publish_incident(incident: Incident, actor=None) -> bool:
         return False
     incident.is_published = True
     incident.save(update_fields=["is_published", "updated_at"])
+    _apply_draft_statuses(incident)
     first = incident.updates.order_by("created_at", "id").first()
     record_event(_event_kind(incident, first.status, True), incident=incident, incident_update=first)
     audit(actor, f"{incident.kind}.published", incident, {"is_published": False}, {"is_published": True})
     return True
+
+
+def _apply_draft_statuses(incident: Incident) -> None:
+    """Set the component statuses a draft's updates asked for, now that it is public."""
+    if incident.status == IncidentStatus.RESOLVED:
+        restore_components(incident.components.all())
+        return
+    wanted = {}
+    for update in incident.updates.order_by("created_at", "id"):
+        wanted.update((int(row.code), row.new_status) for row in update.affected if row.code.isdigit())
+    for component in Component.objects.select_for_update().filter(pk__in=list(wanted)):
+        set_component_status(component, wanted[component.pk])
 
 
 @transaction.atomic
