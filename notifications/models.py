@@ -99,6 +99,8 @@ class FanOut(models.Model):
     cursor = models.BigIntegerField(default=0)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # A component change inside its quiet window: nobody was told; the window's end may release it.
+    held = models.BooleanField(default=False)
 
 
 class DeliveryStatus(models.TextChoices):

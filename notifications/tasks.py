@@ -8,12 +8,13 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import get_connection
+from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from incidents.models import Event
-from notifications.delivery import fanout, send_rate, sending
+from notifications.delivery import fanout, flapping, send_rate, sending
 from notifications.models import Delivery, DeliveryStatus
 from notifications.signup import confirmation
 
@@ -22,8 +23,24 @@ SWEEP_WINDOW = timedelta(days=2)
 
 
 @shared_task(acks_late=True)
-def fanout_event(event_id: int) -> int:
-    return fanout.fan_out(event_id, enqueue=lambda ids: send_deliveries.delay(ids))
+def fanout_event(event_id: int, released: bool = False) -> int:
+    return fanout.fan_out(
+        event_id,
+        enqueue=lambda ids: send_deliveries.delay(ids),
+        hold=None if released else _release_later,
+    )
+
+
+def _release_later(component_id: int, seconds: float) -> None:
+    transaction.on_commit(lambda: release_component.apply_async((component_id,), countdown=seconds + 1))
+
+
+@shared_task(acks_late=True)
+def release_component(component_id: int) -> None:
+    """A component's quiet window ended: send its latest held change, if there is news."""
+    event_id = flapping.release(component_id)
+    if event_id:
+        fanout_event.delay(event_id, released=True)
 
 
 @shared_task(acks_late=True)
@@ -115,7 +132,12 @@ def sweep() -> dict:
     )
     for start in range(0, len(stranded), 100):
         send_deliveries.delay(stranded[start : start + 100])
-    return {"events": len(events), "deliveries": len(stranded)}
+    # A held change whose release task was lost (broker down): release it now.
+    quiet = timedelta(seconds=settings.NOTIFY_COMPONENT_QUIET_SECONDS)
+    held = flapping.held_components(now - SWEEP_WINDOW, now - quiet - stranded_after)
+    for component_id in held:
+        release_component.delay(component_id)
+    return {"events": len(events), "deliveries": len(stranded), "held_components": len(held)}
 
 
 # Each run stops after this long and continues in a fresh task, well inside the soft time limit,

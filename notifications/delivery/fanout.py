@@ -12,21 +12,32 @@ from django.db.models import Q
 from django.utils import timezone
 
 from incidents.models import Event
+from notifications.delivery import flapping
 from notifications.models import Delivery, DeliveryStatus, FanOut, Subscriber
 
 CONFIRMED = Q(email_confirmed_at__isnull=False) | Q(phone_confirmed_at__isnull=False)
 
 
-def fan_out(event_id: int, enqueue: Callable[[list[int]], None]) -> int:
+def fan_out(
+    event_id: int,
+    enqueue: Callable[[list[int]], None],
+    hold: Callable[[int, float], None] | None = None,
+) -> int:
     """Create this event's deliveries chunk by chunk; resume from the saved cursor.
 
-    `enqueue` receives each chunk's queued delivery ids after that chunk commits.
-    Returns the number of deliveries this call asked for (replays may find them made).
+    `enqueue` receives each chunk's queued delivery ids after that chunk commits. With `hold`, a
+    component change inside its quiet window is held instead, and `hold(component_id, seconds)`
+    is called to release it later. Returns the number of deliveries this call asked for.
     """
     event = Event.objects.filter(pk=event_id).first()
     if event is None:
         return 0
     fanout, _ = FanOut.objects.get_or_create(event=event)
+    if hold is not None and not fanout.finished_at:
+        wait = flapping.hold_seconds(event, fanout)
+        if wait:
+            hold(event.component_id, wait)
+            return 0
     affected = event_component_ids(event)
     created = 0
     while True:
