@@ -14,8 +14,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
+# DEBUG is off unless asked (DEBUG=true make run): real error pages, gunicorn, WhiteNoise for static files.
 run: $(STAMP)
-	DEBUG=$${DEBUG:-true} SITE_URL=$${SITE_URL:-http://localhost:$(PORT)} WEB_PORT=$(PORT) \
+	DEBUG=$${DEBUG:-false} SITE_URL=$${SITE_URL:-http://localhost:$(PORT)} WEB_PORT=$(PORT) \
 	$(BIN)/python -m statuspage.devstack sh -c '\
 	  python manage.py migrate --no-input -v 0 && \
 	  python manage.py seed_demo && \

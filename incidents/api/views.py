@@ -69,7 +69,7 @@ class IncidentList(KindListView):
             data["name"],
             data["body"],
             data["status"],
-            data["components"],
+            data.get("components", {}),
             impact=data.get("impact"),
             publish=data["publish"],
             actor=request.user,

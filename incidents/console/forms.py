@@ -47,20 +47,15 @@ class DeclareIncidentForm(ComponentStatusesMixin, forms.Form):
     impact = forms.ChoiceField(
         choices=[("", "From the components' statuses"), *Impact.choices],
         required=False,
-        help_text="Left blank, the worst component status sets it.",
+        help_text="Left blank, the worst component status sets it (none affected: None).",
     )
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="Message")
     publish = forms.BooleanField(required=False, initial=True, label="Publish and notify subscribers now")
 
     def __init__(self, *args, components=(), **kwargs):
         super().__init__(*args, **kwargs)
+        # None picked is a general incident, as Statuspage allows; its impact is then "none".
         self.add_component_fields(components, blank_label="(not affected)")
-
-    def clean(self):
-        data = super().clean()
-        if not self.errors and not self.component_statuses():
-            raise forms.ValidationError("Pick at least one affected component and its status.")
-        return data
 
 
 class UpdateForm(ComponentStatusesMixin, forms.Form):

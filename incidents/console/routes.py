@@ -1,13 +1,18 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path
+from django.utils.functional import SimpleLazyObject
 
 from incidents.console import dashboard, incident_pages, maintenance_pages
 
+_product_name = {"site_name": SimpleLazyObject(lambda: settings.SITE_NAME)}
+
 urlpatterns = [
     path("", dashboard.dashboard, name="console"),
-    path("login/", auth_views.LoginView.as_view(), name="console-login"),
+    # LoginView would name the site after the request's host ("localhost:8000"): use the product's.
+    path("login/", auth_views.LoginView.as_view(extra_context=_product_name), name="console-login"),
     path("logout/", auth_views.LogoutView.as_view(), name="console-logout"),
     path("audit/", dashboard.audit_log, name="console-audit"),
     path("incidents/new/", incident_pages.declare, name="console-declare"),

@@ -7,6 +7,7 @@ import secrets
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
+from django.urls import reverse
 
 
 class Command(BaseCommand):
@@ -17,16 +18,18 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         User = get_user_model()
-        login_url = f"{settings.SITE_URL}/admin/"
+        login_url = f"{settings.SITE_URL}{reverse('console')}"
         existing = User.objects.filter(is_staff=True).order_by("pk").first()
         if existing:
             self.stdout.write(
-                f"Staff login: {login_url} as '{existing.get_username()}' "
+                f"Staff console: {login_url} as '{existing.get_username()}' "
                 f"(password unchanged; reset with: manage.py changepassword {existing.get_username()})"
             )
             return
         password = secrets.token_urlsafe(12)
         User.objects.create_superuser(options["username"], "", password)
         self.stdout.write(
-            self.style.SUCCESS(f"Staff login: {login_url} user '{options['username']}' password '{password}'")
+            self.style.SUCCESS(
+                f"Staff console: {login_url} user '{options['username']}' password '{password}'"
+            )
         )

@@ -451,8 +451,7 @@ VALID_INCIDENT = {"name": "Slow", "status": "investigating", "body": "Looking."}
     ("payload", "field"),
     [
         ({}, "name"),
-        ({**VALID_INCIDENT, "components": {}}, "components"),
-        ({**VALID_INCIDENT, "components": []}, "components"),
+        ({**VALID_INCIDENT, "components": None}, "components"),
         ({**VALID_INCIDENT, "name": ""}, "name"),
         ({**VALID_INCIDENT, "name": "x" * 201}, "name"),
         ({**VALID_INCIDENT, "name": 42}, "name"),

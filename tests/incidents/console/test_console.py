@@ -214,13 +214,6 @@ def test_a_bad_declaration_is_a_form_error_and_stores_nothing(as_role, component
     assert component.status == ComponentStatus.OPERATIONAL
 
 
-def test_a_declaration_without_affected_components_is_refused(as_role, component):
-    data = declare_data(component)
-    data[f"component_{component.pk}"] = ""
-    response = as_role("Responder").post("/console/incidents/new/", data)
-    assert response.status_code == 400 and b"at least one affected component" in response.content
-
-
 # --- Update, resolve, postmortem
 
 
