@@ -19,14 +19,18 @@ from incidents.models import (
     IncidentTemplate,
     Probe,
 )
+from incidents.monitoring.evaluation import live_locations, vouch_horizon
 from statuspage.staff import console_view
 
 
 @console_view()
 def dashboard(request: HttpRequest) -> HttpResponse:
-    components = Component.objects.select_related("group").prefetch_related(
-        Prefetch("probes", queryset=Probe.objects.prefetch_related("locations"))
+    components = list(
+        Component.objects.select_related("group").prefetch_related(
+            Prefetch("probes", queryset=Probe.objects.prefetch_related("locations"))
+        )
     )
+    _mark_silent_locations(components)
     incidents = Incident.objects.filter(
         kind=IncidentKind.INCIDENT, status__in=UNRESOLVED_STATUSES
     ).prefetch_related("components")
@@ -42,6 +46,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "recent": Incident.objects.filter(status__in=["resolved", "postmortem", "completed"])[:10],
     }
     return render(request, "console/dashboard.html", context)
+
+
+def _mark_silent_locations(components: list[Component]) -> None:
+    """Flag locations that stopped reporting: they no longer count towards their probe's quorum."""
+    for component in components:
+        for probe in component.probes.all():
+            locations = list(probe.locations.all())
+            live = {id(s) for s in live_locations(locations, vouch_horizon(probe.interval_seconds))}
+            for state in locations:
+                state.silent = id(state) not in live
 
 
 @console_view("incidents.view_auditentry")

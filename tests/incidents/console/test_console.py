@@ -389,3 +389,17 @@ def test_the_audit_log_lists_staff_changes_with_before_and_after(as_role, compon
     updated = AuditEntry.objects.get(action="incident.updated")
     assert updated.before["status"] == "investigating" and updated.after["status"] == "resolved"
     assert updated.actor.username == "responder"
+
+
+def test_a_location_that_stopped_reporting_shows_as_no_data(as_role, component):
+    probe = Probe.objects.create(component=component, name="push", interval_seconds=60)
+    start = timezone.now() - timedelta(minutes=30)
+    record_results(probe.pk, [Observation(ok=False, observed_at=start, location="ap-south")])
+    record_results(
+        probe.pk, [Observation(ok=True, observed_at=start + timedelta(minutes=20), location="eu-west")]
+    )
+
+    page = as_role("Viewer").get("/console/").content.decode()
+
+    assert "ap-south: <span" in page and "no data</span>" in page
+    assert "eu-west: up" in page
