@@ -26,6 +26,8 @@ def event_context(event: Event) -> dict:
         "incident": incident,
         "update": event.incident_update,
         "component": event.component,
+        # Names, not model objects: `join` in an autoescape-off text template can't stringify them.
+        "affected": [c.name for c in incident.components.all()] if incident else [],
         "site_name": settings.SITE_NAME,
         "link": _link(event.incident_id),
     }

@@ -27,6 +27,12 @@ def allow(scope: str, key: str, limit: tuple[int, int]) -> bool:
     return hits <= count
 
 
+def seconds_left(limit: tuple[int, int]) -> int:
+    """Seconds until the current window of `limit` ends and its counters start again."""
+    seconds = limit[1]
+    return max(1, int(seconds - time.time() % seconds))
+
+
 def client_ip(request: HttpRequest) -> str:
     if settings.NUM_PROXIES:
         forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]

@@ -89,7 +89,7 @@ def verify_phone_code(subscriber: Subscriber, code: str) -> str | None:
         matches = hmac.compare_digest(subscriber.phone_code_hash, _code_hash(subscriber, code.strip()))
         return None if matches else "That code is not right."
     if age > settings.SMS_CODE_MAX_AGE_SECONDS or subscriber.phone_code_tries >= settings.SMS_CODE_MAX_TRIES:
-        return "This code has expired. Sign up again to get a new one."
+        return "This code has expired. Ask for a new one below."
     if not hmac.compare_digest(subscriber.phone_code_hash, _code_hash(subscriber, code.strip())):
         subscriber.phone_code_tries += 1
         subscriber.save(update_fields=["phone_code_tries"])

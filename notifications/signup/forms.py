@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 from django import forms
 from django.conf import settings
-from django.db.models import F
 
 from incidents.models import Component, ComponentGroup, EventKind
 from notifications.models import Channel, Subscriber
+from notifications.signup.choices import COMPONENT_ORDER
 
 
 class SubscribeForm(forms.Form):
@@ -49,13 +51,22 @@ class SubscribeForm(forms.Form):
         return data
 
 
+# People copy codes as "816 540" or "816-540"; phones may turn the dash into an en dash or minus.
+CODE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
+
+
 class PhoneCodeForm(forms.Form):
-    code = forms.RegexField(
-        regex=r"^\s*\d{6}\s*$",
-        max_length=12,
+    code = forms.CharField(
+        max_length=20,
         label="6-digit code",
-        error_messages={"invalid": "Enter the 6 digits from the text message."},
+        error_messages={"required": "Enter the 6 digits from the text message."},
     )
+
+    def clean_code(self) -> str:
+        code = CODE_SEPARATORS.sub("", self.cleaned_data["code"])
+        if not re.fullmatch(r"[0-9]{6}", code):
+            raise forms.ValidationError("Enter the 6 digits from the text message.")
+        return code
 
 
 class PreferencesForm(forms.Form):
@@ -73,9 +84,7 @@ class PreferencesForm(forms.Form):
     )
     components = forms.ModelMultipleChoiceField(
         # Sorted by group first: the template regroups them under their group's heading.
-        queryset=Component.objects.select_related("group").order_by(
-            F("group__position").asc(nulls_last=True), "group__name", "position", "name"
-        ),
+        queryset=Component.objects.select_related("group").order_by(*COMPONENT_ORDER),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )

@@ -29,13 +29,27 @@ def sign_up(email: str | None, phone: str | None) -> Subscriber | None:
         by_email = _resubscribe(by_email, "email")
     if by_phone and by_phone.phone_opted_out_at:
         by_phone = _resubscribe(by_phone, "phone")
-    # Per destination, so nobody can flood one inbox or phone with confirmations.
+    # Per destination, so nobody can flood one inbox or phone with confirmations. Counted for
+    # confirmed addresses too, so the limit (which the code page reports) can't tell them apart.
     limit = settings.CONFIRMATIONS_PER_DESTINATION
-    if by_email and not by_email.email_confirmed_at and abuse_limits.allow("confirm", by_email.email, limit):
+    if by_email and abuse_limits.allow("confirm", by_email.email, limit) and not by_email.email_confirmed_at:
         transaction.on_commit(lambda: enqueue_safely("send_email_confirmation", by_email.pk))
-    if by_phone and not by_phone.phone_confirmed_at and abuse_limits.allow("confirm", by_phone.phone, limit):
+    if by_phone and abuse_limits.allow("confirm", by_phone.phone, limit) and not by_phone.phone_confirmed_at:
         transaction.on_commit(lambda: enqueue_safely("send_phone_code", by_phone.pk))
     return by_phone
+
+
+def resend_phone_code(subscriber: Subscriber) -> bool:
+    """Queue a new SMS code after commit; False if the number has had its share of codes for now.
+
+    It shares the sign-up's per-number limit, so asking here and signing up again add up. A
+    confirmed number is counted and queued alike (the task sends it nothing), so the answer
+    can't tell who is subscribed.
+    """
+    if not abuse_limits.allow("confirm", subscriber.phone, settings.CONFIRMATIONS_PER_DESTINATION):
+        return False
+    transaction.on_commit(lambda: enqueue_safely("send_phone_code", subscriber.pk))
+    return True
 
 
 def _resubscribe(subscriber: Subscriber, channel: str) -> Subscriber:

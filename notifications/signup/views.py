@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import phonenumbers
 from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.timesince import timeuntil
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from notifications.delivery import subscriber_links
+from notifications.models import Channel, Subscriber
 from notifications.signup import abuse_limits, choices, confirmation, registration
 from notifications.signup.forms import PhoneCodeForm, PreferencesForm, SubscribeForm
 
@@ -18,11 +26,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     form = SubscribeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        ip = abuse_limits.client_ip(request)
-        limited = not abuse_limits.allow("signup-ip", ip, settings.SIGNUP_LIMIT_PER_IP) or (
-            data["phone"] and not abuse_limits.allow("sms-signup-ip", ip, settings.SMS_SIGNUP_LIMIT_PER_IP)
-        )
-        if limited:
+        if _network_limit_hit(request, sms=bool(data["phone"])):
             form.add_error(None, "Too many sign-ups from your network. Please try again in a few hours.")
             return render(request, "notifications/subscribe.html", {"form": form}, status=429)
         phone_subscriber = registration.sign_up(data["email"], data["phone"])
@@ -43,23 +47,96 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
     subscriber = confirmation.confirm_email(token)
     if subscriber is None:
         return render(request, "notifications/link_invalid.html", status=400)
-    context = {"address": subscriber.email, "manage_url": subscriber_links.manage_url(subscriber)}
-    return render(request, "notifications/confirmed.html", context)
+    return _confirmed(request, subscriber, Channel.EMAIL)
 
 
 def verify_phone(request: HttpRequest, token: str) -> HttpResponse:
     subscriber = confirmation.subscriber_for_phone_token(token)
     if subscriber is None:
         return render(request, "notifications/link_invalid.html", status=400)
+    if request.method == "POST" and "resend" in request.POST:
+        return _resend_code(request, subscriber)
     form = PhoneCodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         error = confirmation.verify_phone_code(subscriber, form.cleaned_data["code"])
         if error is None:
-            context = {"address": subscriber.phone, "manage_url": subscriber_links.manage_url(subscriber)}
-            return render(request, "notifications/confirmed.html", context)
+            return _confirmed(request, subscriber, Channel.SMS)
         form.add_error("code", error)
-    context = {"form": form, "also_email": "email" in request.GET}
-    return render(request, "notifications/verify_phone.html", context, status=400 if form.errors else 200)
+    return _verify_page(request, subscriber, form, status=400 if form.errors else 200)
+
+
+def _resend_code(request: HttpRequest, subscriber: Subscriber) -> HttpResponse:
+    """Text a new code within the sign-up's limits: per network, then per number."""
+    limit = _network_limit_hit(request, sms=True)
+    if limit:
+        error = f"Too many codes asked for from your network. Try again in about {_wait(limit)}."
+    elif registration.resend_phone_code(subscriber):
+        masked = format_html('<span style="white-space:nowrap">{}</span>', masked_phone(subscriber.phone))
+        sent = format_html("We've texted a new code to {}. It replaces the one before.", masked)
+        messages.success(request, sent)
+        return redirect(request.get_full_path())  # so reloading the page doesn't ask again
+    else:
+        limit = settings.CONFIRMATIONS_PER_DESTINATION
+        error = f"Too many codes sent to this number. You can ask for another in about {_wait(limit)}."
+    response = _verify_page(request, subscriber, PhoneCodeForm(), resend_error=error, status=429)
+    response["Retry-After"] = str(abuse_limits.seconds_left(limit))
+    return response
+
+
+def _verify_page(request, subscriber, form, *, status: int, resend_error: str = "") -> HttpResponse:
+    context = {
+        "form": form,
+        "also_email": "email" in request.GET,
+        "masked_phone": masked_phone(subscriber.phone),
+        "minutes": settings.SMS_CODE_MAX_AGE_SECONDS // 60,
+        "resend_error": resend_error,
+    }
+    return render(request, "notifications/verify_phone.html", context, status=status)
+
+
+def _confirmed(request: HttpRequest, subscriber: Subscriber, channel: str) -> HttpResponse:
+    """What a confirmed address will get, from the stored choices (the first visit and every one after)."""
+    summary = choices.summarize(subscriber)
+    context = {
+        "address": subscriber.email if channel == Channel.EMAIL else subscriber.phone,
+        "this": summary.channel(channel),
+        "summary": summary,
+        "manage_url": subscriber_links.manage_url(subscriber),
+    }
+    return render(request, "notifications/confirmed.html", context)
+
+
+def _network_limit_hit(request: HttpRequest, *, sms: bool) -> tuple[int, int] | None:
+    """Count a sign-up (or a new code) from the client's network; the limit it passed, if any."""
+    ip = abuse_limits.client_ip(request)
+    if not abuse_limits.allow("signup-ip", ip, settings.SIGNUP_LIMIT_PER_IP):
+        return settings.SIGNUP_LIMIT_PER_IP
+    if sms and not abuse_limits.allow("sms-signup-ip", ip, settings.SMS_SIGNUP_LIMIT_PER_IP):
+        return settings.SMS_SIGNUP_LIMIT_PER_IP
+    return None
+
+
+def _wait(limit: tuple[int, int]) -> str:
+    seconds = max(60, abuse_limits.seconds_left(limit))  # "1 minute", never "0 minutes"
+    return timeuntil(timezone.now() + timedelta(seconds=seconds), depth=1)
+
+
+def masked_phone(phone: str) -> str:
+    """The number as "+1 •••-•••-4321": enough to spot a typo, not enough to read it off the screen."""
+    try:
+        number = phonenumbers.parse(phone)
+    except phonenumbers.NumberParseException:  # stored numbers are E.164; this is only a fallback
+        return "\u2022\u2022\u2022" + phone[-4:]
+    prefix = f"+{number.country_code}"
+    rest = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)[len(prefix) :]
+    shown = sum(ch.isdigit() for ch in rest) - 4
+    masked, seen = [], 0
+    for ch in rest:
+        if ch.isdigit():
+            seen += 1
+            ch = ch if seen > shown else "\u2022"
+        masked.append(ch)
+    return prefix + "".join(masked)
 
 
 def manage(request: HttpRequest, token: str) -> HttpResponse:
@@ -93,7 +170,13 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
             event_kinds=data["event_kinds"],
         )
         saved = True
-    context = {"form": form, "subscriber": subscriber, "saved": saved, "token": token}
+    context = {
+        "form": form,
+        "subscriber": subscriber,
+        "saved": saved,
+        "summary": choices.summarize(subscriber) if saved else None,
+        "token": token,
+    }
     return render(request, "notifications/manage.html", context, status=400 if form.errors else 200)
 
 
