@@ -4,6 +4,12 @@ Weights: a major outage counts 100% down, a partial outage 30%, degraded
 performance 0% (slow is still up). Maintenance and seconds with no data are
 left out of the denominator: planned work is announced, and no data is not
 evidence either way.
+
+A day with a rollup counts as a whole day (24 hours less its maintenance and
+no-data seconds), as Statuspage counts it: today, and the day monitoring began,
+are not judged on the few minutes measured so far, so a 3-minute outage reads
+as 3 minutes of a day, not as most of an afternoon. Days without a rollup
+(before the component existed) are not part of any window.
 """
 
 from __future__ import annotations
@@ -21,6 +27,12 @@ STATUS_FIELDS = (
     "no_data",
 )
 DOWN_WEIGHT = {"major_outage": 1.0, "partial_outage": 0.3}
+DAY_SECONDS = 86_400
+# The method, as the public pages state it (one sentence, next to the figures).
+METHOD = (
+    "Uptime counts each day since monitoring began as 24 hours, less maintenance and time without data;"
+    " a major outage counts fully as downtime, a partial outage 30%, degraded performance not at all."
+)
 
 
 def split_by_day(start: datetime, end: datetime) -> list[tuple[date, float]]:
@@ -43,6 +55,8 @@ class Totals:
     major_outage: float = 0
     under_maintenance: float = 0
     no_data: float = 0
+    # Whole days these seconds belong to (0 for bare seconds): the span uptime is measured over.
+    days: int = 0
 
     @classmethod
     def of(cls, row: Mapping | object) -> Totals:
@@ -57,6 +71,7 @@ class Totals:
             self.major_outage + other.major_outage,
             self.under_maintenance + other.under_maintenance,
             self.no_data + other.no_data,
+            self.days + other.days,
         )
 
     @property
@@ -77,11 +92,16 @@ class Totals:
         return self.partial_outage + self.major_outage
 
     @property
+    def counted(self) -> float:
+        """Seconds uptime is measured over: the whole days less maintenance and time without data."""
+        return max(self.measured, self.days * DAY_SECONDS - self.under_maintenance - self.no_data)
+
+    @property
     def uptime(self) -> float | None:
         """Uptime in percent, or None when nothing was measured."""
         if self.measured <= 0:
             return None
-        return 100.0 * (self.measured - self.down_seconds) / self.measured
+        return 100.0 * (self.counted - self.down_seconds) / self.counted
 
 
 def total(rows: Iterable) -> Totals:
@@ -102,6 +122,11 @@ def format_duration(seconds: float) -> str:
     if minutes or not parts:
         parts.append(f"{minutes} min")
     return " ".join(parts)
+
+
+def format_downtime(seconds: float) -> str:
+    """Downtime for a tooltip or table: 'under 1 min' rather than '0 min' for a blip."""
+    return "under 1 min" if 0 < seconds < 60 else format_duration(seconds)
 
 
 def format_percent(value: float | None) -> str:

@@ -8,20 +8,20 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from incidents.models import Component, Incident, IncidentUpdate
+from incidents.monitoring.uptime_math import METHOD
 from incidents.public import history as history_model
 from incidents.public.latency_chart import latency_chart
 from incidents.public.page_state import page_state
 from incidents.public.statuspage_v2 import iso
-from incidents.public.uptime_bars import monthly_uptime, uptime_by_component
+from incidents.public.uptime_bars import MONTHS, attach_uptime, uptime_of
 
 
 def status_page(request: HttpRequest) -> HttpResponse:
     state = page_state()
-    uptime = uptime_by_component(c.pk for c in state.components)
-    for component in state.components:
-        component.uptime = uptime[component.pk]
+    attach_uptime(state.components)
     context = {
         "state": state,
+        "uptime_method": METHOD,
         # The same string status.json reports, so the page can tell when it is stale.
         "updated_at_iso": iso(state.updated_at),
     }
@@ -30,10 +30,12 @@ def status_page(request: HttpRequest) -> HttpResponse:
 
 def component_detail(request: HttpRequest, pk: int) -> HttpResponse:
     component = get_object_or_404(Component.objects.select_related("group"), pk=pk)
+    uptime = uptime_of([component], months=MONTHS)[component.pk]
     context = {
         "component": component,
-        "uptime": uptime_by_component([component.pk])[component.pk],
-        "months": monthly_uptime(component.pk, since=component.created_at.date()),
+        "uptime": uptime,
+        "months": uptime.months(MONTHS),
+        "uptime_method": METHOD,
         "chart": latency_chart(component),
     }
     return render(request, "incidents/component_detail.html", context)
@@ -56,5 +58,10 @@ def history(request: HttpRequest) -> HttpResponse:
         page = paginator.page(request.GET.get("page") or 1)
     except InvalidPage as exc:
         raise Http404("No such page of history.") from exc
-    context = {"page": page, "months": history_model.months_of(page)}
+    context = {
+        "page": page,
+        "months": history_model.months_of(page),
+        "components": attach_uptime(Component.objects.all()),
+        "uptime_method": METHOD,
+    }
     return render(request, "incidents/history.html", context)

@@ -348,7 +348,8 @@ def add_day(component: Component, day: date, **seconds: float) -> UptimeDay:
     return UptimeDay.objects.create(component=component, day=day, **seconds)
 
 
-def test_the_status_page_shows_a_90_day_bar_per_component(client, component):
+def test_the_status_page_shows_a_90_day_bar_per_component(client, component, probe):
+    """A component whose probe has not reported yet has no data, today included."""
     Component.objects.create(name="Public API", position=2)
 
     blocks = bar_blocks(client.get("/").text)
@@ -359,7 +360,7 @@ def test_the_status_page_shows_a_90_day_bar_per_component(client, component):
     assert blocks[0][-1] == ("nodata", f"{label(today)}: no data")
 
 
-def test_a_bar_segment_tells_the_days_uptime_and_outage_duration(client, component):
+def test_a_bar_segment_tells_the_days_uptime_and_minutes_down(client, component, probe):
     today = timezone.now().date()
     outage, partial, slow, planned = (today - timedelta(days=n) for n in (3, 5, 7, 9))
     add_day(component, outage, operational=DAY - FIVE_H_8_MIN, major_outage=FIVE_H_8_MIN)
@@ -373,17 +374,23 @@ def test_a_bar_segment_tells_the_days_uptime_and_outage_duration(client, compone
 
     assert by_day[outage] == (
         "major",
-        f"{label(outage)}: {floor_percent(FIVE_H_8_MIN, DAY)} uptime, 5 h 8 min of outage",
+        f"{label(outage)}: {floor_percent(FIVE_H_8_MIN, DAY)} uptime, 5 h 8 min down",
     )
     assert floor_percent(FIVE_H_8_MIN, DAY) == "78.61%"
-    assert by_day[partial] == ("partial", f"{label(partial)}: 97.50% uptime, 2 h of outage")  # 30% of 2 h
-    assert by_day[slow] == ("degraded", f"{label(slow)}: 100% uptime, 1 h degraded")
+    assert by_day[partial] == (  # 30% of 2 h
+        "partial",
+        f"{label(partial)}: 97.50% uptime, 36 min down (2 h partial outage)",
+    )
+    assert by_day[slow] == ("degraded", f"{label(slow)}: 100% uptime, 0 min down, 1 h degraded")
     assert by_day[planned] == ("maintenance", f"{label(planned)}: maintenance")
-    assert by_day[today - timedelta(days=1)] == ("ok", f"{label(today - timedelta(days=1))}: 100% uptime")
+    assert by_day[today - timedelta(days=1)] == (
+        "ok",
+        f"{label(today - timedelta(days=1))}: 100% uptime, 0 min down",
+    )
     assert by_day[today] == ("nodata", f"{label(today)}: no data")
 
 
-def test_the_status_page_shows_30_and_90_day_uptime(client, component):
+def test_the_status_page_shows_30_and_90_day_uptime(client, component, probe):
     today = timezone.now().date()
     add_day(component, today - timedelta(days=2), operational=DAY - FIVE_H_8_MIN, major_outage=FIVE_H_8_MIN)
     add_day(component, today - timedelta(days=60), operational=DAY)
@@ -398,7 +405,7 @@ def test_the_status_page_shows_30_and_90_day_uptime(client, component):
     assert f'aria-label="90-day uptime, {in_90}"' in text
 
 
-def test_the_status_page_says_no_data_for_a_component_without_rollups(client, component):
+def test_the_status_page_says_no_data_for_a_component_whose_probe_never_reported(client, component, probe):
     assert "no data (30 d) · no data (90 d)" in client.get("/").text
 
 
@@ -418,14 +425,16 @@ def last_past_31_day_month(today: date) -> date:
 
 def test_the_component_page_shows_monthly_uptime_with_down_totals(client, component):
     today = timezone.now().date()
-    Component.objects.filter(pk=component.pk).update(created_at=timezone.now() - timedelta(days=400))
+    Component.objects.filter(pk=component.pk).update(
+        created_at=timezone.now() - timedelta(days=400), accounted_until=timezone.now()
+    )
     month = last_past_31_day_month(today)
     days = [month + timedelta(days=n) for n in range(31)]
     UptimeDay.objects.bulk_create([UptimeDay(component=component, day=day, operational=DAY) for day in days])
     UptimeDay.objects.filter(component=component, day=days[12]).update(
         operational=DAY - FIVE_H_8_MIN, major_outage=FIVE_H_8_MIN
     )
-    # This month: 10 h of partial outage count as 3 h down.
+    # This month so far: today, whose 10 h of partial outage count as 3 h down of the whole day.
     UptimeDay.objects.update_or_create(
         component=component, day=today, defaults={"operational": 3600, "partial_outage": 36_000}
     )
@@ -435,7 +444,7 @@ def test_the_component_page_shows_monthly_uptime_with_down_totals(client, compon
     assert response.status_code == 200
     rows = month_rows(response.text)
     assert len(rows) == 12
-    assert rows[0] == (f"{today:%B %Y}", floor_percent(10_800, 39_600), "3 h down")
+    assert rows[0] == (f"{today:%B %Y}", floor_percent(10_800, DAY), "3 h down")
     assert (f"{month:%B %Y}", "99.31%", "5 h 8 min down") == rows[
         (today.year - month.year) * 12 + today.month - month.month
     ]
@@ -500,10 +509,8 @@ def test_an_http_probe_without_recent_results_shows_an_empty_chart(client, compo
     assert "<svg" not in text
 
 
-def test_a_component_without_an_http_probe_has_no_latency_chart(client, component, probe):
-    ProbeResult.objects.create(
-        probe=probe, ok=True, latency_ms=50, location="eu-west", observed_at=timezone.now()
-    )
+def test_a_component_whose_probes_report_no_latency_has_no_latency_chart(client, component, probe):
+    ProbeResult.objects.create(probe=probe, ok=True, location="eu-west", observed_at=timezone.now())
 
     text = client.get(f"/components/{component.pk}/").text
 
