@@ -135,5 +135,7 @@ def format_percent(value: float | None) -> str:
         return "no data"
     if value >= 100:
         return "100%"
-    # Truncate (never round up), with a nudge so float error can't turn 45% into 44.99%.
-    return f"{int(value * 100 + 1e-6) / 100:.2f}%"
+    # Truncate (never round up), with a nudge so float error can't turn 45% into 44.99%; the nudge
+    # must not lift a sliver of downtime to "100.00%" either.
+    hundredths = min(int(value * 100 + 1e-6), 9999)
+    return f"{hundredths / 100:.2f}%"

@@ -158,6 +158,7 @@ def test_format_duration_reads_out_days_hours_and_minutes(seconds, text):
     [
         (99.999, "99.99%"),
         (99.9999999, "99.99%"),
+        (100 - 1e-9, "99.99%"),  # half a second down in 90 days is still not 100%
         (99.287, "99.28%"),
         (100.0, "100%"),
         (0.0, "0.00%"),
