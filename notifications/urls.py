@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from notifications.providers import twilio_sms
+from notifications.providers import anymail_tracking, twilio_sms
 from notifications.signup import views
 
 urlpatterns = [
@@ -18,5 +18,5 @@ urlpatterns = [
     path("webhooks/twilio/inbound", twilio_sms.twilio_inbound, name="twilio-inbound"),
     path("webhooks/twilio/status", twilio_sms.twilio_status, name="twilio-status"),
     # Anymail's tracking webhooks, one per ESP: /anymail/<esp>/tracking/ (basic auth: WEBHOOK_SECRET).
-    path("anymail/", include("anymail.urls")),
+    path("anymail/", include(anymail_tracking.webhook_urls())),
 ]

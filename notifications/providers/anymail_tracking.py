@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import logging
+from functools import wraps
 
+from anymail import urls as anymail_urls
+from anymail.exceptions import AnymailConfigurationError
 from anymail.signals import tracking
+from django.http import HttpResponse
+from django.urls import URLPattern
 from django.utils import timezone
 
 from notifications.delivery import sending, subscriber_links
@@ -44,3 +49,31 @@ def on_tracking_event(sender, event, esp_name, **kwargs) -> None:
 def connect() -> None:
     """Connect the receiver to Anymail's tracking signal; called once the app is ready."""
     tracking.connect(on_tracking_event, dispatch_uid="notifications.anymail_tracking")
+
+
+def webhook_urls() -> tuple[list[URLPattern], str]:
+    """Anymail's webhook URLs (for include()), each answering 4xx to whatever a caller sends."""
+    patterns = [
+        URLPattern(p.pattern, _guarded(p.callback), p.default_args, p.name) for p in anymail_urls.urlpatterns
+    ]
+    return patterns, anymail_urls.app_name
+
+
+def _guarded(view):
+    """Anymail raises on an ESP left unconfigured here and on bodies it cannot read: never a 500."""
+
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except AnymailConfigurationError:
+            return _plain(404, "This ESP's webhook is not set up on this status page.")
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
+            logger.warning("unreadable %s webhook body: %s", request.path, type(exc).__name__)
+            return _plain(400, "The webhook body could not be read.")
+
+    return guarded
+
+
+def _plain(status: int, text: str) -> HttpResponse:
+    return HttpResponse(text, status=status, content_type="text/plain")

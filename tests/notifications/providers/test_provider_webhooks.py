@@ -300,3 +300,30 @@ def test_the_esp_naming_a_delivery_waiting_on_a_refusal_leaves_it_queued(client,
 @pytest.mark.parametrize("delivery_id", ["x1", "9" * 40, "١٢", "-1", ""])
 def test_a_strange_delivery_id_in_esp_metadata_is_ignored(client, subscriber, delivery_id):
     assert postmark(client, delivered_event(delivery_id)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/anymail/postmark/tracking/", "not json"),
+        ("/anymail/postmark/tracking/", "[" * 5000 + "]" * 5000),
+        ("/anymail/sendgrid/tracking/", "[" * 5000 + "]" * 5000),
+        ("/anymail/postmark/tracking/", '{"RecordType": "Bounce", "Email": ["not", "text"]}'),
+    ],
+)
+def test_an_unreadable_tracking_body_is_400_not_500(client, subscriber, path, body):
+    headers = {"Authorization": "Basic " + base64.b64encode(b"hook:s3cret").decode()}
+    response = client.post(path, data=body, content_type="application/json", headers=headers)
+
+    assert response.status_code == 400
+    assert Subscriber.objects.get(pk=subscriber.pk).email_suppressed_at is None
+
+
+@pytest.mark.parametrize("esp", ["mailgun", "amazon_ses"])
+def test_an_esp_not_set_up_here_answers_404_not_500(client, esp):
+    headers = {"Authorization": "Basic " + base64.b64encode(b"hook:s3cret").decode()}
+    response = client.post(
+        f"/anymail/{esp}/tracking/", data="{}", content_type="application/json", headers=headers
+    )
+
+    assert response.status_code == 404
