@@ -99,7 +99,8 @@ def _recovery_note(incident: Incident, now: datetime) -> str | None:
     ) or incident.created_at
     names = ", ".join(c.name for c in components)
     local = timezone.localtime(recovered_at)
-    down_for = format_duration(max((recovered_at - down_since).total_seconds(), 0))
+    seconds = (recovered_at - down_since).total_seconds()
+    down_for = format_duration(seconds) if seconds >= 60 else "less than a minute"
     return (
         f"{names} recovered at {local:%H:%M} {local.tzname()} on {local:%b %-d} after {down_for} of outage "
         "and has been operational since. This incident was resolved automatically by monitoring."
