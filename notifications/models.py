@@ -1,6 +1,8 @@
-"""Subscribers and their choices, fan-out progress, deliveries, and subscriber import jobs."""
+"""Subscribers and their choices, proofs of their addresses, fan-out progress, deliveries, and imports."""
 
 from __future__ import annotations
+
+import secrets
 
 from django.conf import settings
 from django.db import models
@@ -28,6 +30,10 @@ class Channel(models.TextChoices):
     SMS = "sms", "SMS"
 
 
+def new_link_key() -> str:
+    return secrets.token_urlsafe(18)
+
+
 class Subscriber(models.Model):
     """One person; an email address, a phone number (E.164), or both."""
 
@@ -35,10 +41,15 @@ class Subscriber(models.Model):
     phone = models.CharField(max_length=20, null=True, blank=True, unique=True)
     email_confirmed_at = models.DateTimeField(null=True, blank=True)
     phone_confirmed_at = models.DateTimeField(null=True, blank=True)
-    # Hash of the pending SMS code, when it was sent, and failed tries since.
+    # The random part of the manage and unsubscribe links (signed, see delivery/subscriber_links.py):
+    # links name neither the row nor the address. A new key revokes every link sent so far.
+    link_key = models.CharField(max_length=32, unique=True, default=new_link_key, editable=False)
+    # SMS codes checked for this number since `phone_code_tries_since` (every proof's codes together).
+    phone_code_tries = models.PositiveSmallIntegerField(default=0)
+    phone_code_tries_since = models.DateTimeField(null=True, blank=True)
+    # Unused since codes moved to Verification (migration 0008); the console still names it.
     phone_code_hash = models.CharField(max_length=128, blank=True)
     phone_code_sent_at = models.DateTimeField(null=True, blank=True)
-    phone_code_tries = models.PositiveSmallIntegerField(default=0)
     # Set when a provider says the address will never work (invalid number, hard bounce, complaint).
     email_suppressed_at = models.DateTimeField(null=True, blank=True)
     phone_suppressed_at = models.DateTimeField(null=True, blank=True)
@@ -90,6 +101,35 @@ class Subscriber(models.Model):
         if event_kind not in self.event_kinds:
             return False
         return self.all_components or not component_ids or bool(component_ids & chosen)
+
+
+class Verification(models.Model):
+    """One proof that someone holds an address: a link emailed to it, or a code texted to it.
+
+    Every sign-up (for a new or an already subscribed address) starts a new one, and only what it
+    sent proves the address. The sign-up stores just the address; the worker that sends finds or
+    creates the subscriber, so the sign-up does the same work whether or not the address is known.
+    Tokens and codes are random and only their hashes are kept.
+    """
+
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    address = models.CharField(max_length=254)  # the email address or the E.164 number to prove
+    # The other half of a sign-up with both an email address and a phone number.
+    pair = models.OneToOneField("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    subscriber = models.ForeignKey(
+        Subscriber, null=True, blank=True, on_delete=models.CASCADE, related_name="verifications"
+    )
+    # SHA-256 of the random token in the link: the verify page's (SMS, made at sign-up) or the
+    # emailed confirmation link's (made by the worker that sends it).
+    token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    code_hash = models.CharField(max_length=64, blank=True)  # SMS: HMAC of the code texted last
+    sent_at = models.DateTimeField(null=True, blank=True)  # when the link or the last code went
+    tries = models.PositiveSmallIntegerField(default=0)  # checks of the last code
+    used_at = models.DateTimeField(null=True, blank=True)  # SMS: the right code was entered
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} proof {self.pk}"
 
 
 class FanOut(models.Model):

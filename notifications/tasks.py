@@ -86,13 +86,15 @@ def _send_batch(delivery_ids: list[int], channels: dict[int, str], email_connect
 
 
 @shared_task(acks_late=True)
-def send_email_confirmation(subscriber_id: int) -> None:
-    confirmation.send_email_link(subscriber_id)
+def send_email_confirmation(verification_id: int) -> None:
+    """Email a sign-up's confirmation link (it finds or creates the subscriber first)."""
+    confirmation.send_email_link(verification_id)
 
 
 @shared_task(acks_late=True)
-def send_phone_code(subscriber_id: int) -> None:
-    confirmation.send_phone_code(subscriber_id)
+def send_phone_code(verification_id: int) -> None:
+    """Text a sign-up's code, new or asked for again (it finds or creates the subscriber first)."""
+    confirmation.send_phone_code(verification_id)
 
 
 @shared_task

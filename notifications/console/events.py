@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, render
 
 from incidents.models import Event
 from notifications.models import Delivery, DeliveryStatus
-from statuspage.staff import console_view
+from statuspage.staff import console_view, is_admin, mask_addresses
 
 EVENTS_PER_PAGE = 50
 DELIVERIES_PER_PAGE = 100
@@ -63,13 +63,16 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     deliveries = event.deliveries.order_by("pk")
     if status:
         deliveries = deliveries.filter(status=status)
-    # Addresses are personal data: only those who may see subscribers see them.
-    show_addresses = request.user.has_perm("notifications.view_subscriber")
+    # Addresses are personal data: only Admins see them, in the list and in providers' errors.
+    show_addresses = is_admin(request.user) and request.user.has_perm("notifications.view_subscriber")
     if show_addresses:
         deliveries = deliveries.select_related("subscriber").defer(
             *(f"subscriber__{name}" for name in ("event_kinds", "phone_code_hash"))
         )
     page = Paginator(deliveries, DELIVERIES_PER_PAGE).get_page(request.GET.get("page"))
+    if not show_addresses:
+        for delivery in page:
+            delivery.error = mask_addresses(delivery.error)
     counts = {row["status"]: row["n"] for row in event.deliveries.values("status").annotate(n=Count("pk"))}
     context = {
         "event": event,

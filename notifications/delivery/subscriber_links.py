@@ -1,4 +1,10 @@
-"""Signed links in every message (manage, unsubscribe one channel) and opting out by them, STOP or the ESP."""
+"""The links in every message (manage, unsubscribe one channel) and opting out by them, STOP or the ESP.
+
+A link carries the subscriber's random `link_key` and a signature, nothing else: no row id, no
+address. The key finds the row (a database leak alone can't make links: they need SECRET_KEY);
+an unsubscribe link's signature also covers the channel's current address, so it stops working
+if the address changes.
+"""
 
 from __future__ import annotations
 
@@ -9,37 +15,77 @@ from django.utils import timezone
 
 from notifications.models import Channel, Subscriber
 
-MANAGE_SALT = "notifications.manage"
-UNSUBSCRIBE_SALT = "notifications.unsubscribe"
+MANAGE_SALT = "notifications.manage.v2"
+UNSUBSCRIBE_SALT = "notifications.unsubscribe.v2"
+# What messages sent before the links became opaque carry: signed [id] and [id, channel, address].
+LEGACY_MANAGE_SALT = "notifications.manage"
+LEGACY_UNSUBSCRIBE_SALT = "notifications.unsubscribe"
+CHANNEL_CODES = {Channel.EMAIL: "e", Channel.SMS: "s"}
 
 
 def manage_url(subscriber: Subscriber) -> str:
     # No expiry: a link in a year-old email must still let its reader leave.
-    token = signing.dumps(subscriber.pk, salt=MANAGE_SALT)
+    token = signing.Signer(salt=MANAGE_SALT).sign(subscriber.link_key)
     return settings.SITE_URL + reverse("subscription-manage", args=[token])
 
 
 def subscriber_for_manage_token(token: str) -> Subscriber | None:
     try:
-        pk = signing.loads(token, salt=MANAGE_SALT)
+        key = signing.Signer(salt=MANAGE_SALT).unsign(token)
+    except signing.BadSignature:
+        return _legacy_manage(token)
+    return Subscriber.objects.filter(link_key=key).first()
+
+
+def unsubscribe_url(subscriber: Subscriber, channel: str) -> str:
+    value = f"{subscriber.link_key}.{CHANNEL_CODES[channel]}"
+    token = _unsubscribe_signer(subscriber, channel).sign(value)
+    return settings.SITE_URL + reverse("unsubscribe", args=[token])
+
+
+def parse_unsubscribe_token(token: str) -> tuple[Subscriber, str] | None:
+    value, _, _ = token.partition(":")
+    key, _, code = value.partition(".")
+    channel = next((c for c, letter in CHANNEL_CODES.items() if letter == code), None)
+    subscriber = Subscriber.objects.filter(link_key=key).first() if key and channel else None
+    if subscriber is None or not getattr(subscriber, _address_field(channel)):
+        return _legacy_unsubscribe(token)
+    try:
+        _unsubscribe_signer(subscriber, channel).unsign(token)
+    except signing.BadSignature:
+        return None
+    return subscriber, channel
+
+
+def _unsubscribe_signer(subscriber: Subscriber, channel: str) -> signing.Signer:
+    # The address is in the salt, not the token: the link can't be read for it.
+    return signing.Signer(salt=f"{UNSUBSCRIBE_SALT}:{channel}:{getattr(subscriber, _address_field(channel))}")
+
+
+def _address_field(channel: str) -> str:
+    return "email" if channel == Channel.EMAIL else "phone"
+
+
+def _legacy_manage(token: str) -> Subscriber | None:
+    if not settings.LEGACY_SUBSCRIBER_LINKS:
+        return None
+    try:
+        pk = signing.loads(token, salt=LEGACY_MANAGE_SALT)
     except signing.BadSignature:
         return None
     return Subscriber.objects.filter(pk=pk).first() if isinstance(pk, int) else None
 
 
-def unsubscribe_url(subscriber: Subscriber, channel: str) -> str:
-    address = subscriber.email if channel == Channel.EMAIL else subscriber.phone
-    token = signing.dumps([subscriber.pk, channel, address], salt=UNSUBSCRIBE_SALT)
-    return settings.SITE_URL + reverse("unsubscribe", args=[token])
-
-
-def parse_unsubscribe_token(token: str) -> tuple[Subscriber, str] | None:
+def _legacy_unsubscribe(token: str) -> tuple[Subscriber, str] | None:
+    if not settings.LEGACY_SUBSCRIBER_LINKS:
+        return None
     try:
-        pk, channel, address = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+        pk, channel, address = signing.loads(token, salt=LEGACY_UNSUBSCRIBE_SALT)
     except (signing.BadSignature, ValueError, TypeError):
         return None
-    field = "email" if channel == Channel.EMAIL else "phone"
-    subscriber = Subscriber.objects.filter(pk=pk, **{field: address}).first()
+    if not isinstance(pk, int) or channel not in CHANNEL_CODES:
+        return None
+    subscriber = Subscriber.objects.filter(pk=pk, **{_address_field(channel): address}).first()
     return (subscriber, channel) if subscriber else None
 
 

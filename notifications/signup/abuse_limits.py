@@ -18,7 +18,9 @@ def allow(scope: str, key: str, limit: tuple[int, int]) -> bool:
     count, seconds = limit
     window = int(time.time() // seconds)
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]  # no addresses in cache keys
-    cache_key = f"ratelimit:{scope}:{digest}:{window}"
+    # The limit is part of the key: a changed limit counts afresh, and one set for a test never
+    # uses up the default's allowance.
+    cache_key = f"ratelimit:{scope}:{count}-{seconds}:{digest}:{window}"
     try:
         hits = 1 if cache.add(cache_key, 1, timeout=seconds) else cache.incr(cache_key)
     except Exception:  # noqa: BLE001 - a cache outage must not take sign-ups down with it

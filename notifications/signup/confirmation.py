@@ -1,12 +1,23 @@
-"""Double opt-in: a signed link by email, a short code by SMS."""
+"""Proof that someone holds an address: a link by email, a 6-digit code by SMS, from a fresh Verification.
+
+The sign-up only records what is to be proved (registration.py); the worker finds or creates
+the subscriber and sends (the slow, address-dependent work), and the link or code it sent is the
+only thing that proves the address. Tokens are random and stored as SHA-256 hashes; codes as an
+HMAC. A code is checked at most SMS_CODE_MAX_TRIES times, within SMS_CODE_MAX_AGE_SECONDS of
+being sent, and once; each check is counted by a conditional UPDATE, so a burst of parallel
+requests can't check more codes than the limits allow.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core import signing
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -14,86 +25,258 @@ from django.utils.crypto import salted_hmac
 from notifications.delivery.channels.email import send_email
 from notifications.delivery.channels.sms import send_sms
 from notifications.delivery.rendering import render_email, render_sms
-from notifications.models import Subscriber
+from notifications.models import Channel, Subscriber, Verification
+from notifications.signup import sms_numbers
 
-EMAIL_SALT = "notifications.confirm-email"
-PHONE_SALT = "notifications.verify-phone"
-
-
-def email_token(subscriber: Subscriber) -> str:
-    # Binding the address means a token stops working if the address changes.
-    return signing.dumps([subscriber.pk, subscriber.email], salt=EMAIL_SALT)
+CODE_SALT = "notifications.sms-code.v2"
+FIELD = {Channel.EMAIL: "email", Channel.SMS: "phone"}
 
 
-def confirm_email(token: str) -> Subscriber | None:
-    """Confirm the address a valid, unexpired token names; None if the token is bad."""
-    try:
-        pk, email = signing.loads(token, salt=EMAIL_SALT, max_age=settings.CONFIRM_LINK_MAX_AGE_SECONDS)
-    except (signing.BadSignature, ValueError, TypeError):
+class CodeRefused(Exception):
+    """A code that was not checked or not right: what to tell the person, and the HTTP status."""
+
+    def __init__(self, message: str, status: int = 400, retry_after: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.retry_after = retry_after
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start(channel: str, address: str, pair: Verification | None = None) -> tuple[Verification, str]:
+    """Record an address to prove; return the proof and, for SMS, its verify page's token ("" for email).
+
+    The emailed link's token is made by the worker that sends it, so it never passes through the queue.
+    """
+    token = new_token() if channel == Channel.SMS else ""
+    verification = Verification.objects.create(
+        channel=channel, address=address, pair=pair, token_hash=hash_token(token) if token else None
+    )
+    return verification, token
+
+
+def _open(token: str, channel: str, since: datetime) -> Verification | None:
+    if not token or len(token) > 100:
         return None
-    subscriber = Subscriber.objects.filter(pk=pk, email=email).first()
-    if subscriber and subscriber.email_confirmed_at is None:
-        subscriber.email_confirmed_at = timezone.now()
-        subscriber.save(update_fields=["email_confirmed_at"])
-    return subscriber
-
-
-def send_email_link(subscriber_id: int) -> None:
-    subscriber = Subscriber.objects.filter(pk=subscriber_id, email__isnull=False).first()
-    if subscriber is None or subscriber.email_confirmed_at:
-        return
-    link = settings.SITE_URL + reverse("subscribe-confirm-email", args=[email_token(subscriber)])
-    content = render_email("confirm_email", {"link": link})
-    send_email(subscriber.email, content.subject, content.text, content.html)
-
-
-def phone_token(subscriber: Subscriber) -> str:
-    return signing.dumps(subscriber.pk, salt=PHONE_SALT)
-
-
-def subscriber_for_phone_token(token: str) -> Subscriber | None:
-    try:
-        pk = signing.loads(token, salt=PHONE_SALT, max_age=settings.CONFIRM_LINK_MAX_AGE_SECONDS)
-    except signing.BadSignature:
-        return None
-    return Subscriber.objects.filter(pk=pk, phone__isnull=False).first()
-
-
-def _code_hash(subscriber: Subscriber, code: str) -> str:
-    return salted_hmac(PHONE_SALT, f"{subscriber.pk}:{subscriber.phone}:{code}").hexdigest()
-
-
-def send_phone_code(subscriber_id: int) -> None:
-    subscriber = Subscriber.objects.filter(pk=subscriber_id, phone__isnull=False).first()
-    if subscriber is None or subscriber.phone_confirmed_at:
-        return
-    code = f"{secrets.randbelow(1_000_000):06d}"
-    subscriber.phone_code_hash = _code_hash(subscriber, code)
-    subscriber.phone_code_sent_at = timezone.now()
-    subscriber.phone_code_tries = 0
-    subscriber.save(update_fields=["phone_code_hash", "phone_code_sent_at", "phone_code_tries"])
-    send_sms(
-        subscriber.phone,
-        render_sms("phone_code", {"code": code, "minutes": settings.SMS_CODE_MAX_AGE_SECONDS // 60}),
+    return (
+        Verification.objects.filter(token_hash=hash_token(token), channel=channel, created_at__gte=since)
+        .select_related("subscriber")
+        .first()
     )
 
 
-def verify_phone_code(subscriber: Subscriber, code: str) -> str | None:
-    """Confirm the phone if the code is right; return an error message otherwise."""
-    sent_at = subscriber.phone_code_sent_at
-    if not subscriber.phone_code_hash or sent_at is None:
+# --- email: a link
+
+
+def send_email_link(verification_id: int) -> None:
+    """Email the proof's link (once, even if the task runs twice); say so if the address is subscribed."""
+    verification = Verification.objects.filter(
+        pk=verification_id, channel=Channel.EMAIL, sent_at__isnull=True
+    ).first()
+    if verification is None:
+        return
+    subscriber = _subscriber_for(verification)
+    token = new_token()
+    claimed = Verification.objects.filter(pk=verification.pk, sent_at__isnull=True).update(
+        token_hash=hash_token(token), sent_at=timezone.now()
+    )
+    if not claimed:
+        return
+    link = settings.SITE_URL + reverse("subscribe-confirm-email", args=[token])
+    subscribed = bool(subscriber.email_confirmed_at and not subscriber.email_opted_out_at)
+    content = render_email("confirm_email", {"link": link, "already_subscribed": subscribed})
+    send_email(verification.address, content.subject, content.text, content.html)
+    _prune()
+
+
+def confirm_email(token: str) -> Subscriber | None:
+    """Confirm the address an emailed link was sent to; None if the link is unknown or expired.
+
+    The link works again until it expires (mail scanners open links before people do), each time
+    showing the subscription; it never undoes an unsubscribe made after it was sent.
+    """
+    now = timezone.now()
+    verification = _open(token, Channel.EMAIL, now - timedelta(seconds=settings.CONFIRM_LINK_MAX_AGE_SECONDS))
+    if verification is None or verification.sent_at is None or verification.subscriber_id is None:
+        return None
+    return _prove(verification, now)
+
+
+# --- SMS: a code
+
+
+def verification_for_page(token: str) -> Verification | None:
+    """The SMS proof a verify page's token names, while its code can still be entered."""
+    since = timezone.now() - timedelta(seconds=settings.CONFIRM_LINK_MAX_AGE_SECONDS)
+    verification = _open(token, Channel.SMS, since)
+    return verification if verification and verification.used_at is None else None
+
+
+def _code_hash(verification_id: int, code: str) -> str:
+    return salted_hmac(CODE_SALT, f"{verification_id}:{code}", algorithm="sha256").hexdigest()
+
+
+def send_phone_code(verification_id: int) -> None:
+    """Text a new code for the proof; it replaces the one before and gets its own tries."""
+    verification = Verification.objects.filter(
+        pk=verification_id, channel=Channel.SMS, used_at__isnull=True
+    ).first()
+    if verification is None:
+        return
+    try:
+        sms_numbers.textable(verification.address)  # the rules may have changed since the sign-up
+    except sms_numbers.NumberRefused:
+        return
+    _subscriber_for(verification)
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    updated = Verification.objects.filter(pk=verification.pk, used_at__isnull=True).update(
+        code_hash=_code_hash(verification.pk, code), sent_at=timezone.now(), tries=0
+    )
+    if not updated:
+        return
+    minutes = settings.SMS_CODE_MAX_AGE_SECONDS // 60
+    send_sms(verification.address, render_sms("phone_code", {"code": code, "minutes": minutes}))
+    _prune()
+
+
+def verify_phone_code(verification: Verification, code: str) -> Subscriber:
+    """Prove the number if `code` is the one texted last; raise CodeRefused otherwise.
+
+    Counted before it is compared, in one transaction: one try of the code (at most
+    SMS_CODE_MAX_TRIES), then one of the number (SMS_CODE_TRIES_PER_NUMBER, all its codes
+    together). The per-IP limit is the caller's (views.py), in the cache.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        outcome = _check(verification.pk, code, now)
+    if isinstance(outcome, CodeRefused):
+        raise outcome
+    return outcome
+
+
+def _check(verification_id: int, code: str, now: datetime) -> Subscriber | CodeRefused:
+    counted = Verification.objects.filter(
+        pk=verification_id,
+        used_at__isnull=True,
+        sent_at__gte=now - timedelta(seconds=settings.SMS_CODE_MAX_AGE_SECONDS),
+        tries__lt=settings.SMS_CODE_MAX_TRIES,
+    ).update(tries=F("tries") + 1)
+    if not counted:
+        return CodeRefused(_why_not_checked(verification_id, now))
+    # Our UPDATE holds the row's lock until commit: nobody changes it under us now.
+    verification = Verification.objects.get(pk=verification_id)
+    refused = _count_for_number(verification.subscriber_id, now)
+    if refused:
+        transaction.set_rollback(True)  # this check didn't happen; the code keeps its try
+        return refused
+    if not hmac.compare_digest(verification.code_hash, _code_hash(verification_id, code)):
+        return CodeRefused("That code is not right.")
+    Verification.objects.filter(pk=verification_id).update(used_at=now)
+    subscriber = _prove(verification, now)
+    return subscriber or CodeRefused("This number has changed since the code was sent. Sign up again.")
+
+
+def _why_not_checked(verification_id: int, now: datetime) -> str:
+    verification = Verification.objects.filter(pk=verification_id).first()
+    if verification is None or verification.used_at:
+        return "This code has been used. Sign up again for a new one."
+    if not verification.code_hash or verification.sent_at is None:
         return "No code has been sent yet; wait a moment and try again."
-    age = (timezone.now() - sent_at).total_seconds()
-    if subscriber.phone_confirmed_at:
-        # Answer as for any number, so codes cannot probe who is subscribed.
-        matches = hmac.compare_digest(subscriber.phone_code_hash, _code_hash(subscriber, code.strip()))
-        return None if matches else "That code is not right."
-    if age > settings.SMS_CODE_MAX_AGE_SECONDS or subscriber.phone_code_tries >= settings.SMS_CODE_MAX_TRIES:
+    if (now - verification.sent_at).total_seconds() > settings.SMS_CODE_MAX_AGE_SECONDS:
         return "This code has expired. Ask for a new one below."
-    if not hmac.compare_digest(subscriber.phone_code_hash, _code_hash(subscriber, code.strip())):
-        subscriber.phone_code_tries += 1
-        subscriber.save(update_fields=["phone_code_tries"])
-        return "That code is not right."
-    subscriber.phone_confirmed_at = timezone.now()
-    subscriber.save(update_fields=["phone_confirmed_at"])
-    return None
+    return "Too many wrong tries for this code. Ask for a new one below."
+
+
+def _count_for_number(subscriber_id: int | None, now: datetime) -> CodeRefused | None:
+    """Count one check of a code for the number (a rolling-start window); a refusal once it is spent."""
+    limit, seconds = settings.SMS_CODE_TRIES_PER_NUMBER
+    new_window = Q(phone_code_tries_since__isnull=True) | Q(
+        phone_code_tries_since__lte=now - timedelta(seconds=seconds)
+    )
+    counted = (
+        Subscriber.objects.filter(pk=subscriber_id)
+        .filter(new_window | Q(phone_code_tries__lt=limit))
+        .update(
+            phone_code_tries=Case(When(new_window, then=Value(1)), default=F("phone_code_tries") + 1),
+            phone_code_tries_since=Case(
+                When(new_window, then=Value(now)), default=F("phone_code_tries_since")
+            ),
+        )
+    )
+    if counted:
+        return None
+    since = (
+        Subscriber.objects.filter(pk=subscriber_id).values_list("phone_code_tries_since", flat=True).first()
+    )
+    left = int(seconds - (now - since).total_seconds()) if since else seconds
+    hours = max(1, round(left / 3600))
+    return CodeRefused(
+        f"Too many codes tried for this number. Try again in about {hours} hour{'s' if hours > 1 else ''}.",
+        status=429,
+        retry_after=max(1, left),
+    )
+
+
+# --- both
+
+
+def _prove(verification: Verification, now: datetime) -> Subscriber | None:
+    """Mark the address confirmed on its subscriber, unless it changed since the link or code went."""
+    channel = verification.channel
+    address = {FIELD[channel]: verification.address}
+    confirmed_at, opted_out_at = f"{FIELD[channel]}_confirmed_at", f"{FIELD[channel]}_opted_out_at"
+    rows = Subscriber.objects.filter(pk=verification.subscriber_id, **address)
+    rows.filter(**{f"{confirmed_at}__isnull": True}).update(**{confirmed_at: now})
+    # Signing up after stopping (unsubscribe, STOP) asks to hear again; a link sent before the stop doesn't.
+    rows.filter(**{f"{opted_out_at}__lt": verification.sent_at}).update(**{opted_out_at: None})
+    return rows.first()
+
+
+def _subscriber_for(verification: Verification) -> Subscriber:
+    """Find or create the subscriber holding the address, and note it on the proof.
+
+    A sign-up with two new addresses makes one subscriber with both (the two proofs' tasks may
+    race; the loser finds the winner's row).
+    """
+    if verification.subscriber_id:
+        return verification.subscriber
+    field = FIELD[verification.channel]
+    own = {field: verification.address}
+    subscriber = Subscriber.objects.filter(**own).first()
+    if subscriber is None:
+        fields = dict(own)
+        other = verification.pair or Verification.objects.filter(pair=verification).first()
+        if other and not Subscriber.objects.filter(**{FIELD[other.channel]: other.address}).exists():
+            fields[FIELD[other.channel]] = other.address
+        subscriber = _create(fields, own)
+    Verification.objects.filter(pk=verification.pk).update(subscriber=subscriber)
+    verification.subscriber = subscriber
+    return subscriber
+
+
+def _create(fields: dict, own: dict) -> Subscriber:
+    for attempt in (fields, own):
+        try:
+            with transaction.atomic():
+                return Subscriber.objects.create(**attempt)
+        except IntegrityError:
+            # A concurrent sign-up for one of the addresses won the race.
+            found = Subscriber.objects.filter(**own).first()
+            if found:
+                return found
+    return Subscriber.objects.get(**own)
+
+
+def _prune() -> None:
+    """Delete a batch of proofs too old to be used, so the table stays the size of its window."""
+    cutoff = timezone.now() - timedelta(seconds=settings.CONFIRM_LINK_MAX_AGE_SECONDS, days=1)
+    old = list(Verification.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)[:500])
+    if old:
+        Verification.objects.filter(pk__in=old).delete()

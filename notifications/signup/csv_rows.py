@@ -11,10 +11,10 @@ import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-import phonenumbers
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+
+from notifications.signup import sms_numbers
 
 EMAIL_MAX_LENGTH = 254
 
@@ -125,14 +125,15 @@ def count_rows(lines: Iterable[str]) -> int:
 
 
 def normalize_phone(raw: str) -> str:
-    """Return the number in E.164, as the sign-up form stores it; ValueError if it is not one."""
+    """Return the number in E.164, as the sign-up form stores it; ValueError if it is not one we may text.
+
+    The sign-up form's rule (country, kind of number) holds here too: an imported premium-rate
+    number would be texted on every incident just as one typed into the form.
+    """
     try:
-        number = phonenumbers.parse(raw, settings.SMS_DEFAULT_REGION)
-    except phonenumbers.NumberParseException:
-        raise ValueError(f"phone {_shown(raw)} is not a phone number") from None
-    if not phonenumbers.is_valid_number(number):
-        raise ValueError(f"phone {_shown(raw)} is not a valid number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return sms_numbers.textable(raw)
+    except sms_numbers.NumberRefused as exc:
+        raise ValueError(f"phone {_shown(raw)} {exc.reason}") from None
 
 
 def normalize_email(raw: str) -> str:

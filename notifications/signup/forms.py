@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 
-import phonenumbers
 from django import forms
-from django.conf import settings
 
 from incidents.models import Component, ComponentGroup, EventKind
 from notifications.models import Channel, Subscriber
+from notifications.signup import sms_numbers
 from notifications.signup.choices import COMPONENT_ORDER
 
 
@@ -31,18 +30,9 @@ class SubscribeForm(forms.Form):
         if not raw:
             return None
         try:
-            number = phonenumbers.parse(raw, settings.SMS_DEFAULT_REGION)
-        except phonenumbers.NumberParseException:
-            raise forms.ValidationError("Enter a phone number, e.g. +44 7400 123456.") from None
-        if not phonenumbers.is_valid_number(number):
-            raise forms.ValidationError("That is not a valid phone number.")
-        region = phonenumbers.region_code_for_number(number)
-        allowed = settings.SMS_ALLOWED_COUNTRIES
-        if "*" not in allowed and region not in allowed:
-            raise forms.ValidationError(
-                f"We can't send text messages to numbers in {region} yet; subscribe by email instead."
-            )
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            return sms_numbers.textable(raw)
+        except sms_numbers.NumberRefused as exc:
+            raise forms.ValidationError(exc.message) from None
 
     def clean(self):
         data = super().clean()

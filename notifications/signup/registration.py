@@ -1,70 +1,49 @@
-"""Sign-up: find or create subscribers, and queue their confirmations after commit."""
+"""Sign-up: record the addresses to prove, and queue their link or code after commit.
+
+The same work for every address, known or not, confirmed or not: one Verification row per
+address and one task per address (within the per-destination limit). Finding or creating the
+subscriber, and everything else that depends on who they are, happens in the worker
+(confirmation.py), so neither the answer nor its timing tells whether an address is subscribed.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from notifications.delivery.receivers import enqueue_safely
-from notifications.models import Subscriber
-from notifications.signup import abuse_limits
+from notifications.models import Channel, Verification
+from notifications.signup import abuse_limits, confirmation
 
 
 @transaction.atomic
-def sign_up(email: str | None, phone: str | None) -> Subscriber | None:
-    """Register an email and/or phone; return the subscriber that holds the phone.
-
-    Already-confirmed addresses are left alone, so the visitor sees the same
-    answer whether or not an address was subscribed.
-    """
-    by_email = Subscriber.objects.filter(email=email).first() if email else None
-    by_phone = Subscriber.objects.filter(phone=phone).first() if phone else None
-    if email and phone and not by_email and not by_phone:
-        by_email = by_phone = _create(email=email, phone=phone)
-    if email and not by_email:
-        by_email = _create(email=email)
-    if phone and not by_phone:
-        by_phone = _create(phone=phone)
-    if by_email and by_email.email_opted_out_at:
-        by_email = _resubscribe(by_email, "email")
-    if by_phone and by_phone.phone_opted_out_at:
-        by_phone = _resubscribe(by_phone, "phone")
-    # Per destination, so nobody can flood one inbox or phone with confirmations. Counted for
-    # confirmed addresses too, so the limit (which the code page reports) can't tell them apart.
+def sign_up(email: str | None, phone: str | None) -> str:
+    """Start a proof for each address given; return the token of the SMS code's page ("" without a phone)."""
+    # Per destination, so nobody can flood one inbox or phone: counted alike for every address.
     limit = settings.CONFIRMATIONS_PER_DESTINATION
-    if by_email and abuse_limits.allow("confirm", by_email.email, limit) and not by_email.email_confirmed_at:
-        transaction.on_commit(lambda: enqueue_safely("send_email_confirmation", by_email.pk))
-    if by_phone and abuse_limits.allow("confirm", by_phone.phone, limit) and not by_phone.phone_confirmed_at:
-        transaction.on_commit(lambda: enqueue_safely("send_phone_code", by_phone.pk))
-    return by_phone
+    by_email = None
+    if email:
+        by_email, _ = confirmation.start(Channel.EMAIL, email)
+        if abuse_limits.allow("confirm", email, limit):
+            _queue("send_email_confirmation", by_email)
+    if not phone:
+        return ""
+    by_phone, token = confirmation.start(Channel.SMS, phone, pair=by_email)
+    if abuse_limits.allow("confirm", phone, limit):
+        _queue("send_phone_code", by_phone)
+    return token
 
 
-def resend_phone_code(subscriber: Subscriber) -> bool:
+def resend_phone_code(verification: Verification) -> bool:
     """Queue a new SMS code after commit; False if the number has had its share of codes for now.
 
-    It shares the sign-up's per-number limit, so asking here and signing up again add up. A
-    confirmed number is counted and queued alike (the task sends it nothing), so the answer
-    can't tell who is subscribed.
+    It shares the sign-up's per-number limit, so asking here and signing up again add up.
     """
-    if not abuse_limits.allow("confirm", subscriber.phone, settings.CONFIRMATIONS_PER_DESTINATION):
+    if not abuse_limits.allow("confirm", verification.address, settings.CONFIRMATIONS_PER_DESTINATION):
         return False
-    transaction.on_commit(lambda: enqueue_safely("send_phone_code", subscriber.pk))
+    _queue("send_phone_code", verification)
     return True
 
 
-def _resubscribe(subscriber: Subscriber, channel: str) -> Subscriber:
-    """Someone who opted out signs up again: confirm the address afresh before sending anything."""
-    setattr(subscriber, f"{channel}_opted_out_at", None)
-    setattr(subscriber, f"{channel}_confirmed_at", None)
-    subscriber.save(update_fields=[f"{channel}_opted_out_at", f"{channel}_confirmed_at"])
-    return subscriber
-
-
-def _create(**fields) -> Subscriber:
-    try:
-        with transaction.atomic():
-            return Subscriber.objects.create(**fields)
-    except IntegrityError:
-        # A concurrent sign-up for the same address won the race.
-        key, value = next(iter(fields.items()))
-        return Subscriber.objects.get(**{key: value})
+def _queue(task: str, verification: Verification) -> None:
+    transaction.on_commit(lambda: enqueue_safely(task, verification.pk))

@@ -13,15 +13,18 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timeuntil
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from notifications.delivery import subscriber_links
-from notifications.models import Channel, Subscriber
+from notifications.models import Channel, Subscriber, Verification
 from notifications.signup import abuse_limits, choices, confirmation, registration
 from notifications.signup.forms import PhoneCodeForm, PreferencesForm, SubscribeForm
 
 
+# Pages that hold a token or show a subscription are never cached, by browsers or proxies.
+@never_cache
 def subscribe(request: HttpRequest) -> HttpResponse:
     form = SubscribeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -29,9 +32,8 @@ def subscribe(request: HttpRequest) -> HttpResponse:
         if _network_limit_hit(request, sms=bool(data["phone"])):
             form.add_error(None, "Too many sign-ups from your network. Please try again in a few hours.")
             return render(request, "notifications/subscribe.html", {"form": form}, status=429)
-        phone_subscriber = registration.sign_up(data["email"], data["phone"])
-        if phone_subscriber:
-            token = confirmation.phone_token(phone_subscriber)
+        token = registration.sign_up(data["email"], data["phone"])
+        if token:
             return redirect(
                 reverse("subscribe-verify-phone", args=[token]) + ("?email=1" if data["email"] else "")
             )
@@ -39,10 +41,12 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     return render(request, "notifications/subscribe.html", {"form": form}, status=400 if form.errors else 200)
 
 
+@never_cache
 def check_email(request: HttpRequest) -> HttpResponse:
     return render(request, "notifications/check_email.html")
 
 
+@never_cache
 def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
     subscriber = confirmation.confirm_email(token)
     if subscriber is None:
@@ -50,44 +54,58 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
     return _confirmed(request, subscriber, Channel.EMAIL)
 
 
+@never_cache
 def verify_phone(request: HttpRequest, token: str) -> HttpResponse:
-    subscriber = confirmation.subscriber_for_phone_token(token)
-    if subscriber is None:
+    verification = confirmation.verification_for_page(token)
+    if verification is None:
         return render(request, "notifications/link_invalid.html", status=400)
     if request.method == "POST" and "resend" in request.POST:
-        return _resend_code(request, subscriber)
+        return _resend_code(request, verification)
     form = PhoneCodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        error = confirmation.verify_phone_code(subscriber, form.cleaned_data["code"])
-        if error is None:
-            return _confirmed(request, subscriber, Channel.SMS)
-        form.add_error("code", error)
-    return _verify_page(request, subscriber, form, status=400 if form.errors else 200)
+        limit = settings.SMS_CODE_TRIES_PER_IP
+        if not abuse_limits.allow("code-ip", abuse_limits.client_ip(request), limit):
+            form.add_error(
+                "code", f"Too many codes tried from your network. Try again in about {_wait(limit)}."
+            )
+            response = _verify_page(request, verification, form, status=429)
+            response["Retry-After"] = str(abuse_limits.seconds_left(limit))
+            return response
+        try:
+            subscriber = confirmation.verify_phone_code(verification, form.cleaned_data["code"])
+        except confirmation.CodeRefused as refused:
+            form.add_error("code", refused.message)
+            response = _verify_page(request, verification, form, status=refused.status)
+            if refused.retry_after:
+                response["Retry-After"] = str(refused.retry_after)
+            return response
+        return _confirmed(request, subscriber, Channel.SMS)
+    return _verify_page(request, verification, form, status=400 if form.errors else 200)
 
 
-def _resend_code(request: HttpRequest, subscriber: Subscriber) -> HttpResponse:
+def _resend_code(request: HttpRequest, verification: Verification) -> HttpResponse:
     """Text a new code within the sign-up's limits: per network, then per number."""
     limit = _network_limit_hit(request, sms=True)
     if limit:
         error = f"Too many codes asked for from your network. Try again in about {_wait(limit)}."
-    elif registration.resend_phone_code(subscriber):
-        masked = format_html('<span style="white-space:nowrap">{}</span>', masked_phone(subscriber.phone))
+    elif registration.resend_phone_code(verification):
+        masked = format_html('<span style="white-space:nowrap">{}</span>', masked_phone(verification.address))
         sent = format_html("We've texted a new code to {}. It replaces the one before.", masked)
         messages.success(request, sent)
         return redirect(request.get_full_path())  # so reloading the page doesn't ask again
     else:
         limit = settings.CONFIRMATIONS_PER_DESTINATION
         error = f"Too many codes sent to this number. You can ask for another in about {_wait(limit)}."
-    response = _verify_page(request, subscriber, PhoneCodeForm(), resend_error=error, status=429)
+    response = _verify_page(request, verification, PhoneCodeForm(), resend_error=error, status=429)
     response["Retry-After"] = str(abuse_limits.seconds_left(limit))
     return response
 
 
-def _verify_page(request, subscriber, form, *, status: int, resend_error: str = "") -> HttpResponse:
+def _verify_page(request, verification, form, *, status: int, resend_error: str = "") -> HttpResponse:
     context = {
         "form": form,
         "also_email": "email" in request.GET,
-        "masked_phone": masked_phone(subscriber.phone),
+        "masked_phone": masked_phone(verification.address),
         "minutes": settings.SMS_CODE_MAX_AGE_SECONDS // 60,
         "resend_error": resend_error,
     }
@@ -139,6 +157,7 @@ def masked_phone(phone: str) -> str:
     return prefix + "".join(masked)
 
 
+@never_cache
 def manage(request: HttpRequest, token: str) -> HttpResponse:
     subscriber = subscriber_links.subscriber_for_manage_token(token)
     if subscriber is None:
@@ -180,6 +199,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "notifications/manage.html", context, status=400 if form.errors else 200)
 
 
+@never_cache
 @require_POST
 def delete_subscription(request: HttpRequest, token: str) -> HttpResponse:
     subscriber = subscriber_links.subscriber_for_manage_token(token)
@@ -191,6 +211,7 @@ def delete_subscription(request: HttpRequest, token: str) -> HttpResponse:
 
 # RFC 8058: mail clients POST "List-Unsubscribe=One-Click" with no cookies and no CSRF token.
 @csrf_exempt
+@never_cache
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     found = subscriber_links.parse_unsubscribe_token(token)
     if found is None:

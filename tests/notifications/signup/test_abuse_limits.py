@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from notifications.models import Subscriber
+from notifications.models import Verification
 from notifications.signup import abuse_limits
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,7 @@ def test_sms_sign_ups_are_limited_per_ip(client, settings):
     answers = [sign_up(client, ip, phone=f"+1415555{n:04d}").status_code for n in range(4)]
 
     assert answers == [302, 302, 302, 429]
-    assert Subscriber.objects.count() == 3
+    assert Verification.objects.count() == 3
     assert sign_up(client, fresh_ip(), phone="+14155559999").status_code == 302  # another network
 
 
@@ -40,7 +40,7 @@ def test_a_limited_sign_up_says_why_and_stores_nothing(client, settings):
     response = sign_up(client, ip, email="second@example.com")
 
     assert response.status_code == 429 and b"Too many sign-ups" in response.content
-    assert not Subscriber.objects.filter(email="second@example.com").exists()
+    assert not Verification.objects.filter(address="second@example.com").exists()
 
 
 def test_email_sign_ups_do_not_use_up_the_sms_allowance(client, settings):
@@ -69,7 +69,7 @@ def test_confirmations_to_one_address_are_capped_with_the_same_answer(
 def test_numbers_outside_the_sms_allow_list_are_refused(client, number):
     response = sign_up(client, fresh_ip(), phone=number)
     assert response.status_code == 400 and b"subscribe by email instead" in response.content
-    assert not Subscriber.objects.exists()
+    assert not Verification.objects.exists()
 
 
 def test_a_wildcard_allows_every_country(client, settings):
