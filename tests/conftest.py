@@ -31,6 +31,7 @@ def generous_abuse_limits(settings):
     settings.SIGNUP_LIMIT_PER_IP = (10_000, 3600)
     settings.SMS_SIGNUP_LIMIT_PER_IP = (10_000, 3600)
     settings.CONFIRMATIONS_PER_DESTINATION = (10_000, 3600)
+    settings.SMS_CODE_TRIES_PER_IP = (10_000, 3600)
 
 
 @pytest.fixture

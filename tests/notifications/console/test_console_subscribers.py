@@ -290,7 +290,7 @@ def test_a_small_import_creates_good_rows_reports_bad_ones_and_skips_duplicates(
         "\n"  # line 7: blank, ignored
         "new@example.com,\n"  # line 8: repeated in the file
         f",{UK_PHONE}\n"  # line 9: already subscribed
-        "third@example.com,+44 20 7946 0958\n"  # line 10
+        "third@example.com,+44 7400 123456\n"  # line 10 (a mobile: SMS goes to mobiles only)
     )
     before = Subscriber.objects.count()
 
@@ -309,7 +309,7 @@ def test_a_small_import_creates_good_rows_reports_bad_ones_and_skips_duplicates(
     new2 = Subscriber.objects.get(email="new2@example.com")
     assert new2.phone == "+14155550132"
     assert new2.email_confirmed_at is None and new2.phone_confirmed_at is None
-    assert Subscriber.objects.get(phone="+442079460958").email == "third@example.com"
+    assert Subscriber.objects.get(phone="+447400123456").email == "third@example.com"
     assert mail.outbox == [] and sms_outbox == []
 
     page = admin_client.get(response["Location"]).content.decode()
