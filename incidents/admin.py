@@ -1,8 +1,14 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.db import transaction
+from django.urls import reverse
+from django_otp_webauthn.admin import WebAuthnCredentialAdmin
+from django_otp_webauthn.models import WebAuthnCredential
+from rest_framework.authtoken.admin import TokenAdmin as DRFTokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 
 from incidents.models import (
     INCIDENT_UPDATE_STATUSES,
@@ -21,13 +27,14 @@ from incidents.models import (
     status_choices,
 )
 from incidents.monitoring.component_status import evaluate_component
+from incidents.timeline.audit import audit
 from incidents.timeline.incident_lifecycle import (
     declare_incident,
     edit_incident,
     post_update,
     publish_incident,
 )
-from statuspage.staff import AuditedAdmin
+from statuspage.staff import AuditedAdmin, RedactingAdmin, fields_of
 
 
 @admin.register(ComponentGroup)
@@ -58,8 +65,16 @@ class ProbeLocationInline(admin.TabularInline):
 class ProbeAdmin(AuditedAdmin):
     list_display = ["name", "component", "kind", "interval_seconds", "is_active", "last_result_at"]
     list_filter = ["kind", "is_active"]
-    readonly_fields = ["ping_uuid", "last_result_at", "next_run_at"]
+    readonly_fields = ["ping_uuid", "ping_url", "last_result_at", "next_run_at"]
     inlines = [ProbeLocationInline]
+    # Whoever holds a probe's secret or ping URL can report it down (and so notify subscribers).
+    admin_only_fields = ("secret", "ping_uuid", "ping_url")
+
+    @admin.display(description="Ping URL (heartbeats)")
+    def ping_url(self, obj) -> str:
+        if not obj.pk:
+            return "-"
+        return settings.SITE_URL + reverse("ping", args=[obj.ping_uuid])
 
     def save_model(self, request, obj, form, change):
         if not change or {"kind", "interval_seconds", "is_active"} & set(form.changed_data):
@@ -73,6 +88,7 @@ class ProbeAdmin(AuditedAdmin):
 @admin.register(Integration)
 class IntegrationAdmin(AuditedAdmin):
     list_display = ["name", "kind", "created_at"]
+    admin_only_fields = ("secret",)
 
 
 class IncidentAddForm(forms.ModelForm):
@@ -184,3 +200,44 @@ class EventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(TokenProxy)
+class TokenAdmin(RedactingAdmin, DRFTokenAdmin):
+    """Staff API tokens: Admins make and see their own (a superuser anyone's); each is audited.
+
+    The audit entry names the token's user, never the key (a token's id and name are its key).
+    """
+
+    admin_only_fields = ("key",)
+    personal_objects = True  # its str() is the key
+
+    def get_queryset(self, request):
+        tokens = super().get_queryset(request)
+        return tokens if request.user.is_superuser else tokens.filter(user=request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user" and not request.user.is_superuser:
+            kwargs["queryset"] = db_field.related_model.objects.filter(pk=request.user.pk)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        audit(request.user, f"admin.token.{'changed' if change else 'added'}", obj.user, None, fields_of(obj))
+
+    def delete_model(self, request, obj):
+        audit(request.user, "admin.token.deleted", obj.user, fields_of(obj), None)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset.select_related("user"):
+            audit(request.user, "admin.token.deleted", obj.user, fields_of(obj), None)
+        super().delete_queryset(request, queryset)
+
+
+# Passkeys: the package leaves registering its admin to the project. A superuser removes a lost one
+# here (and a lost phone's app under TOTP devices), like the authenticator apps and recovery codes.
+admin.site.register(WebAuthnCredential, WebAuthnCredentialAdmin)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import secrets
+from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -70,3 +72,13 @@ def env_rate(name: str, default: str) -> tuple[int, int]:
     if parsed[0] < 0 or parsed[1] < 1:
         raise ImproperlyConfigured(f"{name} needs a count >= 0 and seconds >= 1, got {raw!r}")
     return parsed
+
+
+def local_secret_key(path: Path) -> str:
+    """The checkout's own random key, created once and readable by this user only (mode 0600)."""
+    if not path.exists():
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)  # made by an older version, world-readable
+    return path.read_text().strip()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import secrets
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
-from statuspage.env import env_bool, env_float, env_int, env_list, env_rate, env_str
+from statuspage.env import env_bool, env_float, env_int, env_list, env_rate, env_str, local_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -18,13 +19,18 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     # Local runs: one random key per checkout, shared by web, worker and beat, never committed.
-    _key_file = BASE_DIR / ".secret_key"
-    if not _key_file.exists():
-        _key_file.write_text(secrets.token_urlsafe(50))
-    SECRET_KEY = _key_file.read_text().strip()
+    SECRET_KEY = local_secret_key(BASE_DIR / ".secret_key")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# HTTPS in production (README "Security"); off by default so `make run` works over plain http.
+if env_bool("TRUST_X_FORWARDED_PROTO", False):  # only behind a proxy that sets it (the README's nginx)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 # Absolute links in emails and SMS point here.
 SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
 SITE_NAME = env_str("SITE_NAME", "Example Status")
@@ -39,6 +45,12 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    # Staff sign-in: lockout after failed logins, second factors (TOTP, recovery codes, passkeys).
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "incidents",
     "notifications",
 ]
@@ -47,12 +59,26 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files (the favicon, the admin's and the API browser's) straight from the app server.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed a second factor.
+    "django_otp.middleware.OTPMiddleware",
+    # A session still owing its second factor reaches only the pages that take it.
+    "incidents.console.sign_in.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login refused for too many failures into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# Axes first: it refuses a locked-out username or address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "statuspage.urls"
@@ -110,6 +136,22 @@ TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
+# Scripts and styles only from this site's own files: no inline code, no other origin. The
+# public pages are served from snapshots shared by everyone, so they cannot carry nonces.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "statuspage" / "static"]
@@ -128,6 +170,36 @@ with contextlib.suppress(OSError):
 LOGIN_URL = "console-login"
 LOGIN_REDIRECT_URL = "console"
 LOGOUT_REDIRECT_URL = "status-page"
+
+# --- Staff sign-in (console and admin): lockout, second factor.
+# After this many failed logins (wrong password or wrong second-factor code) for one username, or
+# from one client address, logins for it pause for STAFF_LOGIN_LOCKOUT_MINUTES.
+AXES_FAILURE_LIMIT = env_int("STAFF_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("STAFF_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# The pause counts from the last failure before it, so the time the lockout page gives is true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "incidents.console.sign_in.locked_out"
+# The same client address as the sign-up limits (NUM_PROXIES).
+AXES_CLIENT_IP_CALLABLE = "notifications.signup.abuse_limits.client_ip"
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "code"]
+AXES_VERBOSE = False
+# Admins (the role, and superusers) must pass a second factor when this is on; anyone who has set
+# one up must use it either way.
+STAFF_2FA_REQUIRED = env_bool("STAFF_2FA_REQUIRED", False)
+OTP_TOTP_ISSUER = SITE_NAME
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows anyone's TOTP key or recovery codes
+# Passkeys belong to the site's host name; browsers allow them over HTTPS, or http://localhost.
+_site = urlsplit(SITE_URL)
+OTP_WEBAUTHN_RP_ID = _site.hostname or "localhost"
+OTP_WEBAUTHN_RP_NAME = SITE_NAME
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [f"{_site.scheme}://{_site.netloc}"]
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False  # a passkey is a second factor, after the password
+SILENCED_SYSTEM_CHECKS = []
+if _site.scheme != "https" and OTP_WEBAUTHN_RP_ID != "localhost":
+    # A plain-HTTP SITE_URL (a LAN address in development): passkeys cannot work there, the rest can.
+    SILENCED_SYSTEM_CHECKS.append("otp_webauthn.E031")
 
 # --- Celery: JSON only, late acks, time limits on every task.
 CELERY_BROKER_URL = REDIS_URL
@@ -219,6 +291,12 @@ NOTIFY_COMPONENT_QUIET_SECONDS = env_int("NOTIFY_COMPONENT_QUIET_SECONDS", 300, 
 CONFIRM_LINK_MAX_AGE_SECONDS = env_int("CONFIRM_LINK_MAX_AGE_SECONDS", 7 * 24 * 3600, minimum=60)
 SMS_CODE_MAX_AGE_SECONDS = env_int("SMS_CODE_MAX_AGE_SECONDS", 15 * 60, minimum=60)
 SMS_CODE_MAX_TRIES = env_int("SMS_CODE_MAX_TRIES", 5, minimum=1)
+# Checks of SMS codes per number (all its codes together) and per client IP, on top of the tries per code.
+SMS_CODE_TRIES_PER_NUMBER = env_rate("SMS_CODE_TRIES_PER_NUMBER", "15/86400")
+SMS_CODE_TRIES_PER_IP = env_rate("SMS_CODE_TRIES_PER_IP", "20/3600")
+# Manage and unsubscribe links of messages sent before links became opaque (they name the subscriber's
+# id, the unsubscribe ones its address, both signed): still honoured unless this is turned off.
+LEGACY_SUBSCRIBER_LINKS = env_bool("LEGACY_SUBSCRIBER_LINKS", True)
 # Retries of transient send errors: base * 2^(attempt-1) seconds, capped.
 NOTIFY_RETRY_BASE_SECONDS = env_float("NOTIFY_RETRY_BASE_SECONDS", 10, minimum=0.1)
 NOTIFY_RETRY_CAP_SECONDS = env_float("NOTIFY_RETRY_CAP_SECONDS", 600, minimum=1)
@@ -239,6 +317,18 @@ SMS_ALLOWED_COUNTRIES = env_list(
     "SMS_ALLOWED_COUNTRIES",
     "US CA GB GG JE IM IE FR DE NL BE LU ES PT IT AT CH SE NO DK FI IS PL CZ AU NZ".split(),
 )
+# Kinds of number (phonenumbers' PhoneNumberType names) that may get texts. SMS pumping fraud has codes
+# sent to premium-rate, shared-cost, personal and UAN numbers; toll-free and voicemail can't read them.
+SMS_ALLOWED_NUMBER_TYPES = env_list("SMS_ALLOWED_NUMBER_TYPES", ["MOBILE", "FIXED_LINE_OR_MOBILE"])
+if unknown_types := set(SMS_ALLOWED_NUMBER_TYPES) - {
+    *"FIXED_LINE MOBILE FIXED_LINE_OR_MOBILE TOLL_FREE PREMIUM_RATE SHARED_COST VOIP".split(),
+    *"PERSONAL_NUMBER PAGER UAN VOICEMAIL UNKNOWN".split(),
+}:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"SMS_ALLOWED_NUMBER_TYPES has unknown types: {', '.join(sorted(unknown_types))}"
+    )
 # Sends per second per channel, shared by all workers (a token bucket in Redis); 0 = no limit.
 # A Twilio long code takes 1 SMS/s; a toll-free or short code more.
 SMS_RATE_PER_SECOND = env_float("SMS_RATE_PER_SECOND", 0, minimum=0)

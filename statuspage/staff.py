@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 
 from django.contrib import admin
+from django.contrib.admin.utils import label_for_field
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils.text import capfirst
 
 from incidents.timeline.audit import audit
 
@@ -41,7 +44,14 @@ ADMIN = [
         ]
         for verb in ("view", "add", "change", "delete")
     ),
+    # Staff API tokens, their own only (incidents/admin.py TokenAdmin); a superuser makes anyone's.
+    "authtoken.view_tokenproxy",
+    "authtoken.add_tokenproxy",
+    "authtoken.delete_tokenproxy",
 ]
+# What makes someone an Admin: everything the Admin role grants beyond a Responder's (a superuser
+# holds every permission). Secrets and subscribers' addresses are shown to Admins only.
+ADMIN_ONLY = tuple(sorted(set(ADMIN) - set(RESPONDER)))
 ROLES = {"Viewer": VIEWER, "Responder": RESPONDER, "Admin": ADMIN}
 
 
@@ -69,25 +79,148 @@ def console_view(*perms: str):
     return decorate
 
 
-HIDDEN = {"secret", "password", "phone_code_hash"}
+def is_admin(user) -> bool:
+    """Whether the user holds the Admin role (or is a superuser): who may see secrets and addresses."""
+    return bool(user and user.is_active and user.has_perms(ADMIN_ONLY))
+
+
+# Credentials: a probe's or integration's secret, a heartbeat's ping UUID (whoever knows it can
+# mark a component down), an API token's key. Never stored in the audit log, never filterable.
+HIDDEN = {"secret", "ping_uuid", "key", "password", "phone_code_hash", "link_key", "token_hash", "code_hash"}
+# Personal data: subscribers' addresses. Stored in the audit log, shown to Admins only.
+PERSONAL = {"email", "phone"}
+# Models whose str() is personal data (a subscriber is named by its address).
+PERSONAL_TARGETS = {"notifications.Subscriber"}
+MASK = "(hidden)"
+CHANGED = "(changed)"
 
 
 def fields_of(obj: models.Model) -> dict:
+    """A JSON-safe picture of every field for the audit log, credentials replaced by a mark."""
     data = {}
     for field in obj._meta.concrete_fields:
         value = getattr(obj, field.attname)
-        data[field.attname] = "(hidden)" if field.name in HIDDEN and value else value
+        data[field.attname] = MASK if field.name in HIDDEN and value else value
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
-class AuditedAdmin(admin.ModelAdmin):
+def _changed_credentials(stored: models.Model, obj: models.Model, after: dict) -> dict:
+    """Say that a credential changed (a rotated secret is worth knowing) without saying to what."""
+    for field in obj._meta.concrete_fields:
+        if field.name in HIDDEN and getattr(stored, field.attname) != getattr(obj, field.attname):
+            after[field.attname] = CHANGED
+    return after
+
+
+def redacted(data: dict | None, user) -> dict | None:
+    """An audit entry's before/after as this user may see it.
+
+    Credentials are masked for everyone (entries written before they stopped being stored still
+    hold them); addresses for everyone but Admins.
+    """
+    if not data:
+        return data
+    hide = HIDDEN if is_admin(user) else HIDDEN | PERSONAL
+    return {
+        key: MASK if key in hide and value not in (None, "", MASK, CHANGED) else value
+        for key, value in data.items()
+    }
+
+
+def target_shown(entry, user) -> str:
+    """What an audit entry names as its target: a subscriber's address only for Admins."""
+    if entry.target_type in PERSONAL_TARGETS and not is_admin(user):
+        return f"subscriber #{entry.target_id}"
+    return entry.target_repr
+
+
+_EMAIL = re.compile(r"[^\s<>\"'(),;:]+@[^\s<>\"'(),;:]+")
+_NUMBER = re.compile(r"\+?\d[\d ().-]*\d")
+
+
+def mask_addresses(text: str) -> str:
+    """Remove email addresses and phone numbers from free text (a provider's error message).
+
+    A run of 7 or more digits is taken for a phone number; error codes like "550 5.1.1" stay.
+    """
+    text = _EMAIL.sub("(address hidden)", text)
+    return _NUMBER.sub(lambda m: "(number hidden)" if sum(c.isdigit() for c in m[0]) >= 7 else m[0], text)
+
+
+class RedactingAdmin(admin.ModelAdmin):
+    """An admin that shows `admin_only_fields` to Admins only and lets nobody filter on credentials.
+
+    The Django admin accepts a lookup on any field in the query string (?secret__startswith=a):
+    that is an oracle for a secret a role may not read, so such lookups are refused.
+    `personal_objects`: the model's str() is an address, so only Admins open its objects.
+    """
+
+    admin_only_fields: tuple[str, ...] = ()
+    personal_objects = False
+
+    def _hides(self, request) -> bool:
+        return bool(self.admin_only_fields) and not is_admin(request.user)
+
+    def _without(self, names, request, note: bool = False) -> list:
+        names = list(names or [])
+        if not self._hides(request):
+            return names
+        kept = [name for name in names if name not in self.admin_only_fields]
+        if note and "hidden_for_your_role" not in kept:
+            kept.append("hidden_for_your_role")
+        return kept
+
+    @admin.display(description="Hidden")
+    def hidden_for_your_role(self, obj) -> str:
+        labels = [capfirst(label_for_field(name, self.model, self)) for name in self.admin_only_fields]
+        return f"{', '.join(labels)}: shown to Admins only."
+
+    def get_fields(self, request, obj=None):
+        return self._without(super().get_fields(request, obj), request, note=True)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self._without(super().get_readonly_fields(request, obj), request, note=True)
+
+    def get_exclude(self, request, obj=None):
+        exclude = list(super().get_exclude(request, obj) or [])
+        return [*exclude, *self.admin_only_fields] if self._hides(request) else exclude or None
+
+    def get_list_display(self, request):
+        return self._without(super().get_list_display(request), request)
+
+    def get_search_fields(self, request):
+        return self._without(super().get_search_fields(request), request)
+
+    def _opens(self, request) -> bool:
+        return not self.personal_objects or is_admin(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self._opens(request) and super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._opens(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self._opens(request) and super().has_delete_permission(request, obj)
+
+    def lookup_allowed(self, lookup, value, request) -> bool:
+        field = lookup.split("__", 1)[0]
+        if field in HIDDEN or (field in self.admin_only_fields and not is_admin(request.user)):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+
+class AuditedAdmin(RedactingAdmin):
     """Audit every change made in the Django admin, like the console's, with before and after."""
 
     def save_model(self, request, obj, form, change):
         stored = type(obj).objects.filter(pk=obj.pk).first() if change else None
         super().save_model(request, obj, form, change)
         action = f"admin.{obj._meta.model_name}.{'changed' if change else 'added'}"
-        audit(request.user, action, obj, fields_of(stored) if stored else None, fields_of(obj))
+        after = fields_of(obj)
+        if stored:
+            after = _changed_credentials(stored, obj, after)
+        audit(request.user, action, obj, fields_of(stored) if stored else None, after)
 
     def delete_model(self, request, obj):
         # Recorded first, while the row still has its id; the delete's transaction covers both.

@@ -7,6 +7,8 @@ from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import include, path
 
+from incidents.console.security_pages import PasskeyRegistration
+
 admin.site.site_header = "Status page administration"
 
 
@@ -25,6 +27,14 @@ handler500 = server_error
 urlpatterns = [
     path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
+    # Passkeys (django-otp-webauthn): registering one (its last step audited), and using one as the
+    # second factor.
+    path(
+        "console/passkeys/registration/complete/",
+        PasskeyRegistration.as_view(),
+        name="console-passkey-registered",
+    ),
+    path("console/passkeys/", include("django_otp_webauthn.urls", namespace="otp_webauthn")),
     path("console/", include("incidents.console.routes")),
     path("console/", include("notifications.console.routes")),
     path("api/v1/", include("incidents.api.routes")),

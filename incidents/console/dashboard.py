@@ -20,7 +20,7 @@ from incidents.models import (
     Probe,
 )
 from incidents.monitoring.evaluation import live_locations, vouch_horizon
-from statuspage.staff import console_view
+from statuspage.staff import console_view, redacted, target_shown
 
 
 @console_view()
@@ -61,4 +61,9 @@ def _mark_silent_locations(components: list[Component]) -> None:
 @console_view("incidents.view_auditentry")
 def audit_log(request: HttpRequest) -> HttpResponse:
     page = Paginator(AuditEntry.objects.select_related("actor"), 50).get_page(request.GET.get("page"))
+    # Credentials never show; subscribers' addresses only to Admins.
+    for entry in page:
+        entry.shown_target = target_shown(entry, request.user)
+        entry.shown_before = redacted(entry.before, request.user)
+        entry.shown_after = redacted(entry.after, request.user)
     return render(request, "console/audit_log.html", {"page": page})

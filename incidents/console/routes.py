@@ -1,19 +1,30 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path
-from django.utils.functional import SimpleLazyObject
+from django.views.generic import TemplateView
 
-from incidents.console import dashboard, incident_pages, maintenance_pages
-
-_product_name = {"site_name": SimpleLazyObject(lambda: settings.SITE_NAME)}
+from incidents.console import dashboard, incident_pages, maintenance_pages, security_pages, sign_in
 
 urlpatterns = [
     path("", dashboard.dashboard, name="console"),
-    # LoginView would name the site after the request's host ("localhost:8000"): use the product's.
-    path("login/", auth_views.LoginView.as_view(extra_context=_product_name), name="console-login"),
+    path("login/", sign_in.LoginView.as_view(), name="console-login"),
+    path("login/verify/", sign_in.verify, name="console-verify"),
     path("logout/", auth_views.LogoutView.as_view(), name="console-logout"),
+    path("security/", security_pages.security, name="console-security"),
+    path("security/app/", security_pages.totp, name="console-totp"),
+    path("security/recovery-codes/", security_pages.recovery_codes, name="console-recovery-codes"),
+    # A script of its own: the Content-Security-Policy allows no inline script.
+    path(
+        "security/passkeys.js",
+        TemplateView.as_view(template_name="console/security.js", content_type="text/javascript"),
+        name="console-security-script",
+    ),
+    path(
+        "security/<str:kind>/<int:pk>/remove/",
+        security_pages.remove_device,
+        name="console-remove-device",
+    ),
     path("audit/", dashboard.audit_log, name="console-audit"),
     path("incidents/new/", incident_pages.declare, name="console-declare"),
     path("incidents/<int:pk>/", incident_pages.incident_detail, name="console-incident"),

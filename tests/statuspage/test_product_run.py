@@ -59,7 +59,7 @@ def test_an_unknown_page_is_the_products_404(client):
     assert "Page not found" in body
     assert settings.SITE_NAME in body
     assert 'href="/"' in body  # back to the status page
-    assert "<style>" in body  # the site's own layout, not Django's bare page
+    assert 'rel="stylesheet" href="/static/site.css"' in body  # the site's own layout, not Django's bare page
 
 
 @pytest.mark.urls("tests.statuspage.failing_urls")
@@ -71,7 +71,7 @@ def test_a_server_error_is_the_products_500_and_needs_no_database(client):
     body = response.content.decode()
     assert "Something went wrong" in body
     assert settings.SITE_NAME in body
-    assert "<style>" in body
+    assert 'rel="stylesheet" href="/static/site.css"' in body
 
 
 def test_the_worker_log_leaves_out_each_dispatch_of_due_probes(caplog):

@@ -46,7 +46,9 @@ def test_the_login_boxes_are_styled_alike(client):
     username = re.search(r"<input[^>]*id=\"id_username\"[^>]*>", html).group(0)
     password = re.search(r"<input[^>]*id=\"id_password\"[^>]*>", html).group(0)
     assert "style=" not in username and "style=" not in password
-    assert re.search(r"input\[type=password\]", html), "the layout's stylesheet does not style password boxes"
+    css = (settings.BASE_DIR / "statuspage" / "static" / "site.css").read_text()
+    assert 'rel="stylesheet" href="/static/site.css"' in html
+    assert re.search(r"input\[type=password\]", css), "the layout's stylesheet does not style password boxes"
 
 
 def test_a_general_incident_needs_no_affected_component(responder_client, component):
