@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.text import capfirst
+from django.views.decorators.cache import never_cache
 
 from incidents.timeline.audit import audit
 
@@ -69,11 +70,16 @@ def ensure_roles(**kwargs) -> None:
 
 
 def console_view(*perms: str):
-    """Staff console access: logged in (else to the login page) and holding the permissions (else 403)."""
+    """Staff console access: logged in (else to the login page) and holding the permissions (else 403).
+
+    Never cached: a console page holds what its reader's role may see, not what the next one may.
+    """
 
     def decorate(view):
-        return login_required(
-            permission_required(("incidents.view_console", *perms), raise_exception=True)(view)
+        return never_cache(
+            login_required(
+                permission_required(("incidents.view_console", *perms), raise_exception=True)(view)
+            )
         )
 
     return decorate

@@ -403,3 +403,11 @@ def test_a_location_that_stopped_reporting_shows_as_no_data(as_role, component):
 
     assert "ap-south: <span" in page and "no data</span>" in page
     assert "eu-west: up" in page
+
+
+@pytest.mark.parametrize("path", ["/console/", "/console/audit/", "/console/incidents/new/"])
+def test_console_pages_are_never_cached(as_role, path):
+    response = as_role("Admin").get(path)
+
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
