@@ -9,6 +9,7 @@ import itertools
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.contrib.staticfiles import finders
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
@@ -417,7 +418,9 @@ def test_a_big_upload_is_queued_and_the_task_imports_it_in_batches(
     progress = admin_client.get(f"/console/subscribers/import/{job.pk}/progress.json").json()
     assert progress["finished"] is False and progress["percent"] == 0
     page = admin_client.get(f"/console/subscribers/import/{job.pk}/").content.decode()
-    assert "<progress" in page and "progress.json" in page and "setTimeout(poll, 1000)" in page
+    assert "<progress" in page and "progress.json" in page and "/static/import-progress.js" in page
+    with open(finders.find("import-progress.js")) as script:
+        assert "setTimeout(poll, 1000)" in script.read()
 
     tasks.import_subscribers(job.pk)
 
