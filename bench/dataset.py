@@ -181,7 +181,7 @@ def replace_subscribers(count: int) -> float:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from notifications.models import Delivery, Subscriber
+    from notifications.models import Delivery, Subscriber, new_link_key
 
     started = time.monotonic()
     now = timezone.now()
@@ -195,7 +195,7 @@ def replace_subscribers(count: int) -> float:
         ]
         cur.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
         raw = cur.cursor  # psycopg's own cursor, for COPY
-        # Every other column as the model would save it; only the addresses vary per row.
+        # Every other column as the model would save it; only the addresses and link keys vary per row.
         template = Subscriber(email="x@example.test", phone="+15550000000", created_at=now)
         row = [f.get_db_prep_save(getattr(template, f.attname), connection) for f in fields]
         slot = {f.attname: n for n, f in enumerate(fields)}
@@ -205,6 +205,7 @@ def replace_subscribers(count: int) -> float:
                 row[slot["email"]], row[slot["phone"]] = email, phone
                 row[slot["email_confirmed_at"]] = now if email else None
                 row[slot["phone_confirmed_at"]] = now if phone else None
+                row[slot["link_key"]] = new_link_key()  # unique per subscriber
                 copy.write_row(row)
     with connection.cursor() as cur:
         cur.execute(f"ANALYZE {Subscriber._meta.db_table}")
