@@ -123,8 +123,8 @@ def record_results(probe_id: int, observations: Sequence[Observation]) -> list[P
                 # so a flapping batch is one episode, not a change per flip.
                 state.save()
                 evaluate_component(probe.component_id)
-    for state in states.values():
-        state.save()
+    for location in {o.location or DEFAULT_LOCATION for o in ordered}:
+        states[location].save()  # only the locations this batch reported from changed
     if flips > 1 or _went_silent(probe, states.values()):
         evaluate_component(probe.component_id)
     if ordered:
