@@ -17,6 +17,9 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 QUEUE = "bench"
 
 
+SITE_HOST = "status.bench.test"  # SITE_URL's host
+
+
 @dataclass
 class Row:
     """One line of the final table."""
@@ -57,6 +60,11 @@ class Bench:
         return self.run_dir / "snapshots"
 
     @property
+    def site_snapshot_dir(self) -> Path:
+        """The default page's snapshots: nginx's `root SNAPSHOT_DIR/$host` for SITE_URL's host."""
+        return self.snapshot_dir / SITE_HOST
+
+    @property
     def wrk_seconds(self) -> float:
         return float(os.environ.get("BENCH_WRK_SECONDS", 1 if self.smoke else 2 if self.quick else 10))
 
@@ -69,7 +77,7 @@ class Bench:
             DEBUG="false",
             ALLOWED_HOSTS="127.0.0.1,localhost",
             SECRET_KEY=self.secret_key,
-            SITE_URL="http://status.bench.test",
+            SITE_URL=f"http://{SITE_HOST}",
             LOG_LEVEL="WARNING",
             CELERY_QUEUE=QUEUE,
             SNAPSHOT_DIR=str(self.snapshot_dir),

@@ -157,7 +157,7 @@ def run(bench: Bench) -> dict:
         target = static_root / file_name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(body)
-        snapshot = bench.snapshot_dir / file_name
+        snapshot = bench.site_snapshot_dir / file_name
         _, gz_headers, gz_body = procs.http_get(
             f"http://127.0.0.1:{app_port}{path}", headers={"Accept-Encoding": "gzip"}
         )
@@ -174,7 +174,8 @@ def run(bench: Bench) -> dict:
         }
     data["pages"] = snapshot_files
     static_port, snapshot_port = procs.free_port(), procs.free_port()
-    servers = nginx_servers(static_port, static_root, snapshot_port, bench.snapshot_dir, app_port)
+    # README's `root SNAPSHOT_DIR/$host`, for SITE_URL's host: wrk asks for 127.0.0.1.
+    servers = nginx_servers(static_port, static_root, snapshot_port, bench.site_snapshot_dir, app_port)
     nginx = procs.nginx(bench.run_dir, servers)
     procs.wait_port(static_port, proc=nginx)
     procs.wait_port(snapshot_port, proc=nginx)

@@ -10,6 +10,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 from rest_framework.authtoken.admin import TokenAdmin as DRFTokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
+from incidents import page_admin  # noqa: F401  (registers the status pages' admin)
 from incidents.models import (
     INCIDENT_UPDATE_STATUSES,
     MAINTENANCE_STATUSES,

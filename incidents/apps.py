@@ -10,8 +10,8 @@ class IncidentsConfig(AppConfig):
     def ready(self) -> None:
         from incidents import models
         from incidents.event_log import event_recorded
-        from incidents.public import snapshots
-        from incidents.timeline import auto_incidents
+        from incidents.public import page_routing, snapshots
+        from incidents.timeline import auto_incidents, page_setup
         from statuspage.staff import ensure_roles
 
         post_migrate.connect(ensure_roles, dispatch_uid="incidents.ensure_roles")
@@ -19,7 +19,23 @@ class IncidentsConfig(AppConfig):
         event_recorded.connect(auto_incidents.on_event, dispatch_uid="incidents.auto_incidents")
         # Anything the public page shows changed: rebuild its snapshots once the change commits.
         event_recorded.connect(snapshots.rebuild_after_commit, dispatch_uid="snapshots.event")
-        for model in (models.Component, models.ComponentGroup, models.Incident, models.IncidentUpdate):
+        post_save.connect(page_setup.place_new_component, sender=models.Component, dispatch_uid="pages.new")
+        post_delete.connect(snapshots.remove_host_files, sender=models.PageHost, dispatch_uid="pages.host")
+        for model in (models.StatusPage, models.PageHost):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    page_routing.forget_pages, sender=model, dispatch_uid=f"pages.{model.__name__}.{signal}"
+                )
+        shown = (
+            models.Component,
+            models.ComponentGroup,
+            models.Incident,
+            models.IncidentUpdate,
+            models.StatusPage,
+            models.PageHost,
+            models.PageComponent,
+        )
+        for model in shown:
             for signal in (post_save, post_delete):
                 signal.connect(
                     snapshots.rebuild_after_commit,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 
@@ -41,6 +42,9 @@ ADMIN = [
             ("incidents", "probe"),
             ("incidents", "integration"),
             ("incidents", "incidenttemplate"),
+            ("incidents", "statuspage"),
+            ("incidents", "pagehost"),
+            ("incidents", "pagecomponent"),
             ("notifications", "subscriber"),
         ]
         for verb in ("view", "add", "change", "delete")
@@ -93,6 +97,8 @@ def is_admin(user) -> bool:
 # Credentials: a probe's or integration's secret, a heartbeat's ping UUID (whoever knows it can
 # mark a component down), an API token's key. Never stored in the audit log, never filterable.
 HIDDEN = {"secret", "ping_uuid", "key", "password", "phone_code_hash", "link_key", "token_hash", "code_hash"}
+# A status page's password hash and the key of its share links (incidents/models/pages.py).
+HIDDEN |= {"password_hash", "share_key"}
 # Personal data: subscribers' addresses. Stored in the audit log, shown to Admins only.
 PERSONAL = {"email", "phone"}
 # Models whose str() is personal data (a subscriber is named by its address).
@@ -106,6 +112,8 @@ def fields_of(obj: models.Model) -> dict:
     data = {}
     for field in obj._meta.concrete_fields:
         value = getattr(obj, field.attname)
+        if isinstance(value, bytes | memoryview):  # a page's logo: its size and digest
+            value = f"{len(value):,} bytes, sha256 {hashlib.sha256(value).hexdigest()[:16]}" if value else ""
         data[field.attname] = MASK if field.name in HIDDEN and value else value
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 

@@ -6,6 +6,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from incidents.models import Component, ComponentGroup, Event, EventKind, Probe
+from incidents.public import page_routing
+from incidents.public.page_routing import page_index
 from notifications.providers import sms_backends
 
 
@@ -23,6 +25,13 @@ def no_snapshots(settings, tmp_path):
     """Pages render from the database in tests; tests of the snapshot layer switch it on."""
     settings.SNAPSHOTS_ENABLED = False
     settings.SNAPSHOT_DIR = str(tmp_path / "snapshots")
+    settings.SNAPSHOT_PRIVATE_DIR = str(tmp_path / "snapshots-private")
+
+
+@pytest.fixture(autouse=True)
+def fresh_page_index(monkeypatch):
+    """Each process keeps the pages in memory; a test reads them from its own database."""
+    monkeypatch.setattr(page_routing, "_index", page_routing.PageIndex())
 
 
 @pytest.fixture(autouse=True)
@@ -131,7 +140,8 @@ def status_changes(component) -> list[tuple[str, str]]:
 
 
 def count_queries(client, path: str, **params) -> int:
-    """How many queries one successful GET of the page costs."""
+    """How many queries one successful GET of the page costs, once the pages are known."""
+    page_index()
     with CaptureQueriesContext(connection) as queries:
         assert client.get(path, params).status_code == 200
     return len(queries)

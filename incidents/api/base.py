@@ -14,6 +14,7 @@ from incidents.api.pagination import StaffPagination
 from incidents.api.permissions import VIEW, WRITE_INCIDENTS, RolePermission
 from incidents.api.schema import StaffAPISchema
 from incidents.models import Component, Incident
+from incidents.page_limits import incidents_for
 
 
 class LimitedJSONParser(JSONParser):
@@ -41,12 +42,12 @@ class StaffView(generics.GenericAPIView):
     write_permissions = WRITE_INCIDENTS
 
 
-def incident_queryset(kind: str):
-    return (
-        Incident.objects.filter(kind=kind)
-        .prefetch_related(Prefetch("components", queryset=Component.objects.order_by("position", "name")))
-        .order_by("-created_at", "-id")
-    )
+def incident_queryset(kind: str, user):
+    """The user's incidents or maintenance: staff limited to pages get only those pages' (others 404)."""
+    incidents = incidents_for(user, Incident.objects.filter(kind=kind))
+    return incidents.prefetch_related(
+        Prefetch("components", queryset=Component.objects.order_by("position", "name")), "pages"
+    ).order_by("-created_at", "-id")
 
 
 @csrf_exempt  # it changes nothing; CSRF's HTML 403 would hide the JSON 404

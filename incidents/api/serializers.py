@@ -13,6 +13,13 @@ from incidents.api.fields import (
     StrictDateTimeField,
     StrictIntegerField,
 )
+from incidents.api.page_choice import (
+    AttachedPagesField,
+    PageFilterSerializer,
+    PagesField,
+    refuse_other_components,
+    user_of,
+)
 from incidents.models import (
     INCIDENT_STATUSES,
     MAINTENANCE_STATUSES,
@@ -25,6 +32,7 @@ from incidents.models import (
     status_choices,
 )
 from incidents.models import INCIDENT_UPDATE_STATUSES as UPDATE_STATUSES
+from incidents.page_limits import needs_a_page
 
 NAME_MAX_LENGTH = Incident._meta.get_field("name").max_length
 # Updates go out by email and SMS; a bound keeps one request from storing megabytes.
@@ -85,6 +93,7 @@ class IncidentUpdateSerializer(serializers.ModelSerializer):
 class IncidentSerializer(serializers.ModelSerializer):
     status = serializers.ChoiceField(choices=INCIDENT_STATUS_CHOICES, read_only=True)
     components = ComponentRefSerializer(many=True, read_only=True)
+    pages = AttachedPagesField()
 
     class Meta:
         model = Incident
@@ -96,6 +105,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "is_published",
             "auto_created",
             "components",
+            "pages",
             "created_at",
             "updated_at",
             "monitoring_at",
@@ -190,10 +200,18 @@ class IncidentCreateSerializer(StrictSerializer):
     publish = StrictBooleanField(
         default=True, help_text="Publish and notify subscribers now; false saves a draft."
     )
+    pages = PagesField(required=False)
 
     def validate_components(self, value: dict[int, str]) -> dict[int, str]:
         known_components(value)
+        refuse_other_components(user_of(self), value)
         return value
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if not attrs.get("components") and needs_a_page(user_of(self), attrs.get("pages")):
+            raise serializers.ValidationError({"pages": ["Name one of your pages for a general incident."]})
+        return attrs
 
 
 class IncidentEditSerializer(StrictSerializer):
@@ -201,6 +219,7 @@ class IncidentEditSerializer(StrictSerializer):
 
     name = StrictCharField(max_length=NAME_MAX_LENGTH, required=False)
     impact = StrictChoiceField(choices=Impact.choices, required=False)
+    pages = PagesField(required=False)
 
     refused_fields = {
         "status": "Change the status by posting an update.",
@@ -221,6 +240,7 @@ class UpdateCreateSerializer(StrictSerializer):
     def validate_components(self, value: dict[int, str]) -> dict[int, str]:
         incident = self.context["incident"]
         known_components(value, allowed=incident.components.values_list("pk", flat=True))
+        refuse_other_components(user_of(self), value)
         return value
 
 
@@ -246,6 +266,7 @@ class MaintenanceCreateSerializer(StrictSerializer):
 
     def validate_components(self, value: list[int]) -> list[int]:
         known_components(value)
+        refuse_other_components(user_of(self), value)
         return list(dict.fromkeys(value))
 
     def validate(self, attrs):
@@ -267,13 +288,13 @@ class ComponentStatusSerializer(StrictSerializer):
     status = StrictChoiceField(choices=ComponentStatus.choices)
 
 
-class StatusFilterSerializer(serializers.Serializer):
+class StatusFilterSerializer(PageFilterSerializer):
     status = serializers.ChoiceField(
         choices=INCIDENT_STATUS_CHOICES, required=False, help_text="Only this status."
     )
 
 
-class MaintenanceStatusFilterSerializer(serializers.Serializer):
+class MaintenanceStatusFilterSerializer(PageFilterSerializer):
     status = serializers.ChoiceField(
         choices=MAINTENANCE_UPDATE_STATUSES, required=False, help_text="Only this status."
     )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from incidents.api import serializers as s
@@ -16,6 +18,7 @@ from incidents.models import (
     IncidentKind,
     IncidentUpdate,
 )
+from incidents.page_limits import components_for, incidents_for, keep_others
 from incidents.timeline.incident_lifecycle import (
     declare_incident,
     edit_incident,
@@ -31,14 +34,18 @@ class KindListView(StaffView, generics.ListCreateAPIView):
     filter_serializer_class: type[s.serializers.Serializer]
 
     def get_queryset(self):
-        return incident_queryset(self.kind)
+        return incident_queryset(self.kind, self.request.user)
 
     def filter_queryset(self, queryset):
         # A plain dict: from a QueryDict, DRF would take "?status=" as no filter at all.
-        query = self.filter_serializer_class(data=self.request.query_params.dict())
+        query = self.filter_serializer_class(
+            data=self.request.query_params.dict(), context=self.get_serializer_context()
+        )
         query.is_valid(raise_exception=True)
         if query.validated_data.get("status"):
             queryset = queryset.filter(status=query.validated_data["status"])
+        if query.validated_data.get("status_page"):
+            queryset = incidents_for(self.request.user, queryset, query.validated_data["status_page"])
         return queryset
 
     def created(self, incident: Incident) -> Response:
@@ -62,7 +69,7 @@ class IncidentList(KindListView):
         responses={201: s.IncidentSerializer},
     )
     def post(self, request, *args, **kwargs):
-        payload = s.IncidentCreateSerializer(data=request.data)
+        payload = s.IncidentCreateSerializer(data=request.data, context=self.get_serializer_context())
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         incident = declare_incident(
@@ -72,6 +79,7 @@ class IncidentList(KindListView):
             data.get("components", {}),
             impact=data.get("impact"),
             publish=data["publish"],
+            pages=data.get("pages", ()),
             actor=request.user,
         )
         return self.created(incident)
@@ -96,7 +104,7 @@ class MaintenanceList(KindListView):
         responses={201: s.MaintenanceSerializer},
     )
     def post(self, request, *args, **kwargs):
-        payload = s.MaintenanceCreateSerializer(data=request.data)
+        payload = s.MaintenanceCreateSerializer(data=request.data, context=self.get_serializer_context())
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         incident = schedule_maintenance(
@@ -116,23 +124,32 @@ class IncidentDetail(StaffView, generics.RetrieveUpdateAPIView):
     serializer_class = s.IncidentSerializer
 
     def get_queryset(self):
-        return incident_queryset(IncidentKind.INCIDENT)
+        return incident_queryset(IncidentKind.INCIDENT, self.request.user)
 
     @extend_schema(summary="An incident")
     def get(self, request, *args, **kwargs):
         return self.retrieve(request, *args, **kwargs)
 
     @extend_schema(
-        summary="Rename an incident or change its impact",
-        description="Status and component statuses change through updates (`.../updates/`).",
+        summary="Rename an incident, change its impact or the pages it is attached to",
+        description=(
+            "Status and component statuses change through updates (`.../updates/`). `pages` replaces "
+            "the pages you may touch; the incident stays on other pages it is attached to."
+        ),
         request=s.IncidentEditSerializer,
         responses={200: s.IncidentSerializer},
     )
     def patch(self, request, *args, **kwargs):
         incident = self.get_object()
-        payload = s.IncidentEditSerializer(data=request.data)
+        payload = s.IncidentEditSerializer(data=request.data, context=self.get_serializer_context())
         payload.is_valid(raise_exception=True)
-        edit_incident(incident, payload.validated_data, actor=request.user)
+        changes = dict(payload.validated_data)
+        if "pages" in changes:
+            changes["pages"] = keep_others(request.user, incident, changes["pages"])
+        with transaction.atomic():
+            edit_incident(incident, changes, actor=request.user)
+            if not self.get_queryset().filter(pk=incident.pk).exists():  # undone: it would be lost
+                raise ValidationError({"pages": ["This would take the incident off all your pages."]})
         return Response(self.get_serializer(self.get_object()).data)
 
 
@@ -140,7 +157,7 @@ class MaintenanceDetail(StaffView, generics.RetrieveAPIView):
     serializer_class = s.MaintenanceSerializer
 
     def get_queryset(self):
-        return incident_queryset(IncidentKind.MAINTENANCE)
+        return incident_queryset(IncidentKind.MAINTENANCE, self.request.user)
 
     @extend_schema(summary="A scheduled maintenance")
     def get(self, request, *args, **kwargs):
@@ -156,7 +173,8 @@ class UpdateList(StaffView, generics.ListCreateAPIView):
 
     def get_incident(self) -> Incident:
         if not hasattr(self, "_incident"):
-            self._incident = get_object_or_404(Incident, kind=self.kind, pk=self.kwargs["pk"])
+            visible = incidents_for(self.request.user, Incident.objects.filter(kind=self.kind))
+            self._incident = get_object_or_404(visible, pk=self.kwargs["pk"])
         return self._incident
 
     def get_queryset(self):
@@ -171,7 +189,8 @@ class UpdateList(StaffView, generics.ListCreateAPIView):
 
     def post(self, request, *args, **kwargs):
         incident = self.get_incident()
-        payload = self.input_serializer_class(data=request.data, context={"incident": incident})
+        context = {**self.get_serializer_context(), "incident": incident}
+        payload = self.input_serializer_class(data=request.data, context=context)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         update = post_update(
@@ -228,7 +247,7 @@ class IncidentPublish(StaffView):
     serializer_class = s.IncidentSerializer
 
     def get_queryset(self):
-        return incident_queryset(IncidentKind.INCIDENT)
+        return incident_queryset(IncidentKind.INCIDENT, self.request.user)
 
     @extend_schema(
         summary="Publish a draft incident",
@@ -245,7 +264,10 @@ class IncidentPublish(StaffView):
 
 class ComponentList(StaffView, generics.ListAPIView):
     serializer_class = s.ComponentSerializer
-    queryset = Component.objects.select_related("group").order_by("position", "name", "id")
+
+    def get_queryset(self):
+        components = components_for(self.request.user).select_related("group")
+        return components.order_by("position", "name", "id")
 
     @extend_schema(summary="List components")
     def get(self, request, *args, **kwargs):
@@ -255,8 +277,10 @@ class ComponentList(StaffView, generics.ListAPIView):
 class ComponentDetail(StaffView, generics.RetrieveUpdateAPIView):
     http_method_names = ["get", "patch", "head", "options"]
     serializer_class = s.ComponentSerializer
-    queryset = Component.objects.select_related("group")
     write_permissions = SET_COMPONENT_STATUS
+
+    def get_queryset(self):
+        return components_for(self.request.user).select_related("group")
 
     @extend_schema(summary="A component")
     def get(self, request, *args, **kwargs):

@@ -20,21 +20,25 @@ from incidents.models import (
     Probe,
 )
 from incidents.monitoring.evaluation import live_locations, vouch_horizon
+from incidents.page_limits import components_for, incidents_for, page_to_show, pages_for
 from statuspage.staff import console_view, redacted, target_shown
 
 
 @console_view()
 def dashboard(request: HttpRequest) -> HttpResponse:
+    # ?page=<slug> narrows everything to one page; a slug the user may not pick shows what they may.
+    page = page_to_show(request.user, request.GET.get("page"))
     components = list(
-        Component.objects.select_related("group").prefetch_related(
-            Prefetch("probes", queryset=Probe.objects.prefetch_related("locations"))
-        )
+        components_for(request.user, page)
+        .select_related("group")
+        .prefetch_related(Prefetch("probes", queryset=Probe.objects.prefetch_related("locations")))
     )
     _mark_silent_locations(components)
-    incidents = Incident.objects.filter(
-        kind=IncidentKind.INCIDENT, status__in=UNRESOLVED_STATUSES
-    ).prefetch_related("components")
-    maintenance = Incident.objects.filter(
+    visible = incidents_for(request.user, Incident.objects.all(), page)
+    incidents = visible.filter(kind=IncidentKind.INCIDENT, status__in=UNRESOLVED_STATUSES).prefetch_related(
+        "components"
+    )
+    maintenance = visible.filter(
         kind=IncidentKind.MAINTENANCE, status__in=[IncidentStatus.SCHEDULED, *ACTIVE_MAINTENANCE_STATUSES]
     ).order_by("scheduled_for")
     context = {
@@ -43,7 +47,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "maintenance": maintenance,
         "templates": IncidentTemplate.objects.all(),
         "status_choices": ComponentStatus.choices,
-        "recent": Incident.objects.filter(status__in=["resolved", "postmortem", "completed"])[:10],
+        "recent": visible.filter(status__in=["resolved", "postmortem", "completed"])[:10],
+        "pages": pages_for(request.user),
+        "page": page,
     }
     return render(request, "console/dashboard.html", context)
 

@@ -12,6 +12,7 @@ from incidents.models import (
     Component,
     ComponentStatus,
     Impact,
+    StatusPage,
     status_choices,
 )
 
@@ -40,6 +41,12 @@ class ComponentStatusesMixin:
     def component_fields(self):
         return [self[name] for name in self.fields if name.startswith("component_")]
 
+    def refuse_other_components(self) -> None:
+        """Only the components offered may be set: another page's component is refused, not dropped."""
+        named = {key for key in self.data if key.startswith("component_") and self.data.get(key)}
+        if named - set(self.fields):
+            raise forms.ValidationError("Some of these components are not on your pages.")
+
 
 class DeclareIncidentForm(ComponentStatusesMixin, forms.Form):
     name = forms.CharField(max_length=200, label="Title")
@@ -51,23 +58,42 @@ class DeclareIncidentForm(ComponentStatusesMixin, forms.Form):
     )
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="Message")
     publish = forms.BooleanField(required=False, initial=True, label="Publish and notify subscribers now")
+    pages = forms.ModelMultipleChoiceField(
+        queryset=StatusPage.objects.none(),
+        required=False,
+        label="Show also on pages",
+        help_text="A general incident shows on the pages picked here (none: the default page only).",
+    )
 
-    def __init__(self, *args, components=(), **kwargs):
+    def __init__(self, *args, components=(), pages=None, **kwargs):
         super().__init__(*args, **kwargs)
         # None picked is a general incident, as Statuspage allows; its impact is then "none".
         self.add_component_fields(components, blank_label="(not affected)")
+        self.fields["pages"].queryset = pages if pages is not None else StatusPage.objects.all()
+
+    def clean(self):
+        data = super().clean()
+        self.refuse_other_components()
+        return data
 
 
 class UpdateForm(ComponentStatusesMixin, forms.Form):
     status = forms.ChoiceField()
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Message")
 
-    def __init__(self, *args, incident, **kwargs):
+    def __init__(self, *args, incident, components=None, **kwargs):
         super().__init__(*args, **kwargs)
         statuses = MAINTENANCE_STATUSES if incident.is_maintenance else INCIDENT_UPDATE_STATUSES
         self.fields["status"].choices = status_choices(statuses)
         self.fields["status"].initial = incident.status
-        self.add_component_fields(incident.components.all())
+        # `components`: those the user may work on (staff limited to pages see only theirs).
+        affected = incident.components.all()
+        self.add_component_fields(affected if components is None else affected.filter(pk__in=components))
+
+    def clean(self):
+        data = super().clean()
+        self.refuse_other_components()
+        return data
 
 
 class PostmortemForm(forms.Form):
@@ -91,6 +117,11 @@ class MaintenanceForm(forms.Form):
     auto_transition = forms.BooleanField(
         required=False, initial=True, label="Start and complete automatically at these times"
     )
+
+    def __init__(self, *args, components=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if components is not None:
+            self.fields["components"].queryset = components
 
     def clean(self):
         data = super().clean()

@@ -7,7 +7,8 @@ from django.views.decorators.http import require_POST
 
 from incidents.console.forms import ComponentStatusForm, MaintenanceForm
 from incidents.console.incident_pages import RESPONDER
-from incidents.models import Component, ComponentStatus
+from incidents.models import ComponentStatus
+from incidents.page_limits import components_for
 from incidents.timeline.maintenance import schedule_maintenance
 from incidents.timeline.staff_status import set_status_by_staff
 from statuspage.staff import console_view
@@ -16,7 +17,9 @@ from statuspage.staff import console_view
 @console_view(*RESPONDER)
 def schedule(request: HttpRequest) -> HttpResponse:
     form = MaintenanceForm(
-        request.POST if request.method == "POST" else None, initial={"auto_transition": True}
+        request.POST if request.method == "POST" else None,
+        components=components_for(request.user),
+        initial={"auto_transition": True},
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -37,7 +40,7 @@ def schedule(request: HttpRequest) -> HttpResponse:
 @require_POST
 @console_view("incidents.change_component_status")
 def component_status(request: HttpRequest, pk: int) -> HttpResponse:
-    component = get_object_or_404(Component, pk=pk)
+    component = get_object_or_404(components_for(request.user), pk=pk)
     form = ComponentStatusForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Pick a valid status.")

@@ -23,6 +23,14 @@ from incidents.models.incidents import (
     IncidentUpdate,
     status_choices,
 )
+from incidents.models.pages import (
+    CUSTOM_CSS_LIMIT,
+    IMAGE_LIMIT,
+    PageAccess,
+    PageComponent,
+    PageHost,
+    StatusPage,
+)
 from incidents.models.probes import (
     ACTIVE_KINDS,
     ExternalAlert,
@@ -37,6 +45,12 @@ from incidents.models.probes import (
 from incidents.models.uptime import StatusPeriod, UptimeDay
 
 __all__ = [
+    "CUSTOM_CSS_LIMIT",
+    "IMAGE_LIMIT",
+    "PageAccess",
+    "PageComponent",
+    "PageHost",
+    "StatusPage",
     "ACTIVE_KINDS",
     "ACTIVE_MAINTENANCE_STATUSES",
     "INCIDENT_STATUSES",

@@ -70,6 +70,8 @@ class Incident(models.Model):
     )
     impact = models.CharField(max_length=10, choices=Impact.choices, default=Impact.MINOR)
     components = models.ManyToManyField(Component, blank=True, related_name="incidents")
+    # Pages that show it whatever it affects: a general incident, or one no page's components cover.
+    pages = models.ManyToManyField("incidents.StatusPage", blank=True, related_name="attached_incidents")
     is_published = models.BooleanField(
         default=True, help_text="Drafts are hidden from the public and notify nobody."
     )

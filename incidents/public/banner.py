@@ -5,15 +5,18 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from incidents.models import UNRESOLVED_STATUSES, Incident, IncidentKind
+from incidents.models import UNRESOLVED_STATUSES, Incident, IncidentKind, StatusPage
+from incidents.public.page_routing import page_of
+from incidents.public.page_scope import published_on
 
 # The banner names a few incidents and links to the status page for the rest.
 BANNER_LIMIT = 5
 
 
-def _unresolved() -> list[Incident]:
+def _unresolved(page: StatusPage) -> list[Incident]:
     return list(
-        Incident.objects.filter(is_published=True, kind=IncidentKind.INCIDENT, status__in=UNRESOLVED_STATUSES)
+        published_on(page)
+        .filter(kind=IncidentKind.INCIDENT, status__in=UNRESOLVED_STATUSES)
         .order_by("-created_at", "-id")
         .only("id", "name", "status", "impact")[: BANNER_LIMIT + 1]
     )
@@ -21,4 +24,6 @@ def _unresolved() -> list[Incident]:
 
 def active_incidents(request: HttpRequest) -> dict:
     """Unresolved published incidents, loaded only if a template reads them."""
-    return {"active_incidents": SimpleLazyObject(_unresolved)}
+    if getattr(request, "page_access_shut", False):  # a private page's visitor who is not let in
+        return {"active_incidents": []}
+    return {"active_incidents": SimpleLazyObject(lambda: _unresolved(page_of(request)))}

@@ -4,33 +4,38 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.conf import settings
 from django.contrib.syndication.views import Feed
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape, linebreaks
 
-from incidents.models import IncidentUpdate
+from incidents.models import IncidentUpdate, StatusPage
+from incidents.public.page_scope import published_on, trim_updates
 
 FEED_LIMIT = 50
 
 
 class HistoryRssFeed(Feed):
-    def title(self) -> str:
-        return f"{settings.SITE_NAME} - incident history"
+    def get_object(self, request: HttpRequest) -> StatusPage:
+        return request.status_page
+
+    def title(self, page: StatusPage) -> str:
+        return f"{page.name} - incident history"
 
     def link(self) -> str:
         return reverse("history")
 
-    def description(self) -> str:
-        return f"Incidents and scheduled maintenance on {settings.SITE_NAME}, update by update."
+    def description(self, page: StatusPage) -> str:
+        return f"Incidents and scheduled maintenance on {page.name}, update by update."
 
-    def items(self) -> list[IncidentUpdate]:
-        return list(
-            IncidentUpdate.objects.filter(incident__is_published=True)
+    def items(self, page: StatusPage) -> list[IncidentUpdate]:
+        updates = (
+            IncidentUpdate.objects.filter(incident__in=published_on(page))
             .select_related("incident")
             .order_by("-created_at", "-id")[:FEED_LIMIT]
         )
+        return trim_updates(list(updates), page)
 
     def item_title(self, item: IncidentUpdate) -> str:
         return f"{item.incident.name}: {item.get_status_display()}"
@@ -59,5 +64,5 @@ class HistoryRssFeed(Feed):
 class HistoryAtomFeed(HistoryRssFeed):
     feed_type = Atom1Feed
 
-    def subtitle(self) -> str:
-        return self.description()
+    def subtitle(self, page: StatusPage) -> str:
+        return self.description(page)

@@ -10,8 +10,9 @@ from django.db.models import Case, DateTimeField, F, When
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from incidents.models import Incident, IncidentKind
+from incidents.models import Incident, IncidentKind, StatusPage
 from incidents.monitoring.uptime_math import format_duration
+from incidents.public.page_scope import published_on
 
 MONTHS_PER_PAGE = 3
 
@@ -43,7 +44,7 @@ class Month:
     entries: list[HistoryEntry] = field(default_factory=list)
 
 
-def _history_queryset():
+def _history_queryset(status_page: StatusPage):
     """Published incidents and maintenance that have started, each with the moment it started.
 
     Maintenance starts at its window; it is listed once the window opens (before that
@@ -54,17 +55,13 @@ def _history_queryset():
         default=F("created_at"),
         output_field=DateTimeField(),
     )
-    return (
-        Incident.objects.filter(is_published=True)
-        .annotate(started=started)
-        .filter(started__lte=timezone.now())
-    )
+    return published_on(status_page).annotate(started=started).filter(started__lte=timezone.now())
 
 
-def month_paginator() -> Paginator:
+def month_paginator(status_page: StatusPage) -> Paginator:
     """One page item per month that has history, newest first (one query)."""
     months = (
-        _history_queryset()
+        _history_queryset(status_page)
         .annotate(month=TruncMonth("started"))
         .values_list("month", flat=True)
         .distinct()
@@ -73,14 +70,14 @@ def month_paginator() -> Paginator:
     return Paginator(list(months), MONTHS_PER_PAGE)
 
 
-def months_of(page: Page) -> list[Month]:
+def months_of(page: Page, status_page: StatusPage) -> list[Month]:
     """The entries of the page's months, newest first (one query however many months or entries)."""
     if not page.object_list:
         return []
     newest, oldest = page.object_list[0], page.object_list[-1]
     end = (newest + timedelta(days=32)).replace(day=1)
     queryset = (
-        _history_queryset()
+        _history_queryset(status_page)
         .filter(started__gte=oldest, started__lt=end)
         .order_by("-started", "-id")
         .only("id", "kind", "name", "status", "impact", "created_at", "resolved_at", "scheduled_for")

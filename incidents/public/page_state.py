@@ -19,8 +19,11 @@ from incidents.models import (
     IncidentKind,
     IncidentStatus,
     IncidentUpdate,
+    PageComponent,
+    StatusPage,
     worst_status,
 )
+from incidents.public.page_scope import on_page, page_components, published_on, trim_to_page
 
 # Statuspage returns at most this many incidents or maintenances per list.
 LIST_LIMIT = 50
@@ -86,59 +89,60 @@ class PageState:
         return [m for m in self.upcoming_maintenance if m.scheduled_for and m.scheduled_for <= horizon]
 
 
-def published() -> QuerySet[Incident]:
-    return Incident.objects.filter(is_published=True)
-
-
-def with_timelines(queryset: QuerySet[Incident]) -> QuerySet[Incident]:
-    """Prefetch updates (newest first) and components: three queries however many incidents."""
-    return queryset.prefetch_related(
+def with_timelines(queryset: QuerySet[Incident], page: StatusPage) -> list[Incident]:
+    """Load updates (newest first) and the page's components: three queries however many incidents."""
+    incidents = queryset.prefetch_related(
         Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-created_at", "-id")),
-        Prefetch("components", queryset=Component.objects.order_by("position", "name")),
+        Prefetch("components", queryset=on_page(page).order_by("position", "name")),
     )
+    return trim_to_page(list(incidents), page)
 
 
-def unresolved_incidents() -> list[Incident]:
-    return list(with_timelines(published().filter(_OPEN_INCIDENT).order_by("-created_at", "-id")))
+def unresolved_incidents(page: StatusPage) -> list[Incident]:
+    return with_timelines(published_on(page).filter(_OPEN_INCIDENT).order_by("-created_at", "-id"), page)
 
 
-def recent_incidents(limit: int = LIST_LIMIT) -> list[Incident]:
+def recent_incidents(page: StatusPage, limit: int = LIST_LIMIT) -> list[Incident]:
     """The most recent published incidents of any status (not maintenance)."""
-    queryset = published().filter(kind=IncidentKind.INCIDENT).order_by("-created_at", "-id")
-    return list(with_timelines(queryset)[:limit])
+    queryset = published_on(page).filter(kind=IncidentKind.INCIDENT).order_by("-created_at", "-id")
+    return with_timelines(queryset[:limit], page)
 
 
-def maintenances(statuses=None, *, soonest_first: bool = False, limit: int = LIST_LIMIT) -> list[Incident]:
+def maintenances(
+    page: StatusPage, statuses=None, *, soonest_first: bool = False, limit: int = LIST_LIMIT
+) -> list[Incident]:
     """Published maintenance, latest window first (or soonest first), optionally in some statuses."""
-    queryset = published().filter(kind=IncidentKind.MAINTENANCE)
+    queryset = published_on(page).filter(kind=IncidentKind.MAINTENANCE)
     if statuses is not None:
         queryset = queryset.filter(status__in=statuses)
     if soonest_first:
         queryset = queryset.order_by(F("scheduled_for").asc(nulls_last=True), "created_at", "id")
     else:
         queryset = queryset.order_by(F("scheduled_for").desc(nulls_last=True), "-created_at", "-id")
-    return list(with_timelines(queryset)[:limit])
+    return with_timelines(queryset[:limit], page)
 
 
-def latest_change() -> datetime | None:
-    """When anything public about an incident or maintenance last changed."""
-    return published().aggregate(latest=Max("updated_at"))["latest"]
+def latest_change(page: StatusPage) -> datetime | None:
+    """When anything public about an incident or maintenance on the page last changed."""
+    return published_on(page).aggregate(latest=Max("updated_at"))["latest"]
 
 
-def page_updated_at() -> datetime:
+def page_updated_at(page: StatusPage) -> datetime:
     """page.updated_at without loading the page: the same value page_state() computes."""
-    components = Component.objects.aggregate(component=Max("updated_at"), group=Max("group__updated_at"))
-    stamps = [components["component"], components["group"], latest_change()]
+    components = PageComponent.objects.filter(page=page).aggregate(
+        component=Max("component__updated_at"), group=Max("group__updated_at")
+    )
+    stamps = [components["component"], components["group"], latest_change(page)]
     return max((s for s in stamps if s), default=NEVER_UPDATED)
 
 
-def page_state(*, timelines: bool = True) -> PageState:
+def page_state(page: StatusPage, *, timelines: bool = True) -> PageState:
     """Everything the status page shows, in a fixed number of queries.
 
     Without timelines the open incidents come without their updates and components,
     which is all status.json needs.
     """
-    components = list(Component.objects.select_related("group"))
+    components = page_components(page)
     by_group: dict[int | None, GroupView] = {}
     for component in components:
         key = component.group_id
@@ -149,9 +153,8 @@ def page_state(*, timelines: bool = True) -> PageState:
         by_group.values(),
         key=lambda g: (g.group is None, g.group.position if g.group else 0, str(g.group)),
     )
-    open_items = published().filter(_OPEN_INCIDENT | _OPEN_MAINTENANCE).order_by("-created_at", "-id")
-    if timelines:
-        open_items = with_timelines(open_items)
+    open_items = published_on(page).filter(_OPEN_INCIDENT | _OPEN_MAINTENANCE).order_by("-created_at", "-id")
+    open_items = with_timelines(open_items, page) if timelines else list(open_items)
     unresolved, active, upcoming = [], [], []
     for item in open_items:
         if item.kind == IncidentKind.INCIDENT:
@@ -164,7 +167,7 @@ def page_state(*, timelines: bool = True) -> PageState:
     upcoming.sort(key=_window_start)
     indicator, description = _indicator(components, unresolved, active)
     stamps = [c.updated_at for c in components] + [g.group.updated_at for g in groups if g.group]
-    stamps.append(latest_change())
+    stamps.append(latest_change(page))
     return PageState(
         groups=groups,
         components=components,

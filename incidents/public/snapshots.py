@@ -1,241 +1,241 @@
-"""The public page and the v2 JSON, rendered once per change and served from the cache.
+"""Each page and its v2 JSON, rendered once per change and served from the cache.
 
-A change (an event, an edit) re-renders every snapshot after commit: into the cache,
-which every web process reads, and onto disk under SNAPSHOT_DIR, mirroring the URL
-paths (index.html for "/"), where nginx can serve it directly. A request then takes:
-cache -> (cache down or empty) render from the database and store ->
-(database down) the last good snapshot on disk, marked stale.
+A change re-renders, after its transaction commits, the snapshots of the pages it concerns
+only. A request then takes: cache -> (cache down or empty) render from the database and store
+-> (database down) the last good snapshot on disk, marked stale.
+
+On disk, nginx serves `SNAPSHOT_DIR/$host` (README): a public page's snapshots are written under
+each of its hosts (the default page's under SITE_URL's host too), or under SITE_URL's host at
+p/<slug>/ for a page without hosts. Private pages' snapshots, and each page's other address,
+go only to SNAPSHOT_PRIVATE_DIR, read back by the app when the database is down and never
+served without the page's access check.
 """
 
 from __future__ import annotations
 
-import gzip
-import json
 import logging
-import os
-import tempfile
-import time
-from dataclasses import dataclass
-from functools import cached_property, wraps
+from contextlib import contextmanager
+from functools import wraps
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.core.cache import cache
 from django.db import DatabaseError, transaction
+from django.db.models.signals import post_delete
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
-from django.utils.http import http_date
+from django.urls import get_script_prefix, get_urlconf, set_script_prefix, set_urlconf
 
+from incidents.models import Component, Incident, IncidentUpdate, PageComponent, PageHost, StatusPage
+from incidents.public import snapshot_store as kept
+from incidents.public.page_routing import PAGE_URLCONF, hosts_of, page_index
+from incidents.public.page_scope import pages_showing
 from incidents.public.snapshot_routes import SNAPSHOT_ROUTES
 
 logger = logging.getLogger(__name__)
-
-KEPT_HEADERS = ("Content-Type", "Access-Control-Allow-Origin")
-NOTICE_MARK = b"<!--snapshot-notice-->"
-CACHE_PAUSE_SECONDS = 5  # after a cache error, don't try it again for a moment
-_cache_down_until = 0.0
-
-
-@dataclass
-class Snapshot:
-    body: bytes
-    headers: dict
-    built_at: float
-
-    @cached_property
-    def gzipped(self) -> bytes:
-        # Compressed once per snapshot, not per request: a phone fetches a tenth of the bytes.
-        return gzip.compress(self.body, compresslevel=6, mtime=0)
-
-    def response(self, *, stale: bool = False, request: HttpRequest | None = None) -> HttpResponse:
-        body = self.body
-        compress = not stale and request is not None and "gzip" in request.headers.get("Accept-Encoding", "")
-        if compress:
-            body = self.gzipped
-        if stale and NOTICE_MARK in body:
-            stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(self.built_at))
-            notice = (
-                f'<p class="messages"><span class="message error">Live data is unavailable right now. '
-                f"This is the last known status, as of {stamp}.</span></p>"
-            )
-            body = body.replace(NOTICE_MARK, notice.encode())
-        response = HttpResponse(body)
-        for name, value in self.headers.items():
-            response[name] = value
-        response["Last-Modified"] = http_date(self.built_at)
-        response["Cache-Control"] = f"public, max-age={settings.PUBLIC_MAX_AGE_SECONDS}"
-        response["X-Snapshot"] = "stale" if stale else "fresh"
-        response["Vary"] = "Accept-Encoding"
-        if compress:
-            response["Content-Encoding"] = "gzip"
-        return response
 
 
 def enabled() -> bool:
     return settings.SNAPSHOTS_ENABLED
 
 
-def _key(path: str) -> str:
-    return f"snapshot:{path}"
+def canonical_prefix(page: StatusPage) -> str:
+    """Where a page's snapshots are rebuilt on change: its hosts' root, else /p/<slug>/."""
+    return "/" if page.is_default or hosts_of(page) else f"/p/{page.slug}/"
 
 
-def file_for(path: str) -> Path:
-    return Path(settings.SNAPSHOT_DIR) / ("index.html" if path == "/" else path.lstrip("/"))
+def key_of(page: StatusPage, path: str) -> str:
+    return f"{page.slug}:{path}"
 
 
-def _cache_call(method: str, *args):
-    global _cache_down_until
-    if time.monotonic() < _cache_down_until:
-        return None
-    try:
-        return getattr(cache, method)(*args)
-    except Exception:  # noqa: BLE001 - any cache failure means "no cache"; the database answers
-        _cache_down_until = time.monotonic() + CACHE_PAUSE_SECONDS
-        logger.warning("cache unavailable; serving from the database for %ss", CACHE_PAUSE_SECONDS)
-        return None
+def files_of(page: StatusPage, path: str) -> list[Path]:
+    relative = path.lstrip("/")
+    if relative == "" or relative.endswith("/"):
+        relative += "index.html"
+    prefix = canonical_prefix(page)
+    if page.is_private or not path.startswith(prefix):
+        return [Path(settings.SNAPSHOT_PRIVATE_DIR) / page.slug / relative]
+    site_host = urlsplit(settings.SITE_URL).hostname or "localhost"
+    hosts = [h.rsplit(":", 1)[0] for h in hosts_of(page)] if prefix == "/" else []
+    if page.is_default or prefix != "/":
+        hosts.append(site_host)
+    return [Path(settings.SNAPSHOT_DIR) / host / relative for host in dict.fromkeys(hosts)]
 
 
-# This process's copy of each snapshot: a page is hundreds of KB, its version a few bytes.
-_local: dict[str, Snapshot] = {}
-
-
-def from_cache(path: str) -> Snapshot | None:
-    """The current snapshot: checked by version, fetched whole only when it changed."""
-    version = _cache_call("get", _version_key(path))
-    if version is None:
-        return None
-    local = _local.get(path)
-    if local and local.built_at == version:
-        return local
-    raw = _cache_call("get", _key(path))
-    if not raw:
-        return None
-    _local[path] = snapshot = Snapshot(*raw)
-    return snapshot
-
-
-def _version_key(path: str) -> str:
-    return f"snapshot-version:{path}"
-
-
-def from_disk(path: str) -> Snapshot | None:
-    target = file_for(path)
-    try:
-        meta = json.loads(target.with_name(target.name + ".meta").read_text())
-        return Snapshot(target.read_bytes(), meta["headers"], meta["built_at"])
-    except (OSError, ValueError, KeyError):
-        return None
-
-
-def store(path: str, response: HttpResponse) -> Snapshot:
-    snapshot = Snapshot(
-        response.content, {h: response[h] for h in KEPT_HEADERS if response.has_header(h)}, time.time()
-    )
-    # Body first, then its version: a reader never sees a version whose body isn't there yet.
-    _cache_call("set", _key(path), (snapshot.body, snapshot.headers, snapshot.built_at), None)
-    _cache_call("set", _version_key(path), snapshot.built_at, None)
-    _local[path] = snapshot
-    _write_file(file_for(path), snapshot)
-    return snapshot
-
-
-def _write_file(target: Path, snapshot: Snapshot) -> None:
-    """Atomic: nginx and readers see the old file or the new one, never half of one."""
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        meta = json.dumps({"headers": snapshot.headers, "built_at": snapshot.built_at}).encode()
-        files = (
-            (target.name + ".meta", meta),
-            (target.name + ".gz", snapshot.gzipped),  # for nginx's gzip_static
-            (target.name, snapshot.body),
-        )
-        for name, data in files:
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, target.parent / name)
-    except OSError:
-        logger.exception("could not write snapshot %s", target)
+def _respond(snapshot: kept.Snapshot, page: StatusPage, request: HttpRequest | None, stale=False):
+    response = snapshot.response(stale=stale, request=request)
+    if page.is_private:
+        response["Cache-Control"] = "private, no-cache"  # never kept by a shared cache or CDN
+    return response
 
 
 def served_from_snapshot(view):
-    """Serve a public view from its snapshot; the query string never bypasses the cache."""
+    """Serve a public view from its page's snapshot; the query string never bypasses the cache."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not enabled() or request.method not in ("GET", "HEAD"):
             return view(request, *args, **kwargs)
-        path = request.path
-        cached = from_cache(path)
+        page, path = request.status_page, request.path
+        cached = kept.from_cache(key_of(page, path))
         if cached:
-            return cached.response(request=request)
+            return _respond(cached, page, request)
         try:
-            # Rendered for an anonymous visitor, never this one: the result is served to everyone.
-            response = view(_anonymous_request(path), *args, **kwargs)
+            # Rendered for an anonymous visitor, never this one: the result is served to everyone let in.
+            response = view(_anonymous_request(page, path), *args, **kwargs)
         except DatabaseError:
-            snapshot = from_disk(path)
+            snapshot = kept.from_disk(files_of(page, path)[0])
             if snapshot is None:
                 raise
             logger.warning("database unavailable: serving the last snapshot of %s", path)
-            return snapshot.response(stale=True)
+            return _respond(snapshot, page, None, stale=True)
         if response.status_code == 200:
-            return store(path, response).response(request=request)
+            return _respond(kept.store(key_of(page, path), files_of(page, path), response), page, request)
         return response
 
     return wrapper
 
 
-def _anonymous_request(path: str) -> HttpRequest:
-    """A plain GET of `path` by nobody in particular, at the site's own address."""
+def _anonymous_request(page: StatusPage, path: str) -> HttpRequest:
+    """A plain GET of `path` on the page by nobody in particular, at the page's own address."""
     site = urlsplit(settings.SITE_URL)
+    hosts = hosts_of(page)
     request = HttpRequest()
     request.method = "GET"
     request.path = request.path_info = path
     request.META = {
         "REQUEST_METHOD": "GET",
         "PATH_INFO": path,
-        "HTTP_HOST": site.netloc,
+        "HTTP_HOST": hosts[0] if hosts else site.netloc,
         "SERVER_NAME": site.hostname or "localhost",
         "SERVER_PORT": str(site.port or (443 if site.scheme == "https" else 80)),
         "wsgi.url_scheme": site.scheme or "http",
     }
     request.user = AnonymousUser()
+    request.status_page = page
     return request
 
 
-def rebuild_all() -> int:
-    """Render every snapshot from the database now; return how many were stored."""
+@contextmanager
+def _routed_as(prefix: str):
+    """reverse() as a request under `prefix` sees it (what PageMiddleware sets for /p/<slug>/)."""
+    previous_prefix, previous_urlconf = get_script_prefix(), get_urlconf()
+    if prefix != "/":
+        set_script_prefix(prefix)
+        set_urlconf(PAGE_URLCONF)
+    try:
+        yield
+    finally:
+        set_script_prefix(previous_prefix)
+        set_urlconf(previous_urlconf)
+
+
+def rebuild_pages(page_ids: set[int] | None = None) -> int:
+    """Render the snapshots of some pages (every page: None) now; return how many were stored."""
+    try:
+        index = page_index()
+        pages = [p for pk, p in index.by_id.items() if page_ids is None or pk in page_ids]
+    except DatabaseError:
+        return 0
     built = 0
-    for route in SNAPSHOT_ROUTES:
-        path = reverse(route.name)
-        try:
-            response = route.view(_anonymous_request(path))
-        except DatabaseError:
-            logger.warning("database unavailable: snapshot %s kept as it was", path)
-            return built
-        if response.status_code == 200:
-            store(path, response)
-            built += 1
+    for page in pages:
+        if page.is_private:
+            _unpublish(page)
+        prefix = canonical_prefix(page)
+        for route in SNAPSHOT_ROUTES:
+            path = prefix + route.route
+            try:
+                with _routed_as(prefix):
+                    response = route.view(_anonymous_request(page, path))
+            except DatabaseError:
+                logger.warning("database unavailable: snapshot %s kept as it was", path)
+                return built
+            if response.status_code == 200:
+                kept.store(key_of(page, path), files_of(page, path), response)
+                built += 1
+        if prefix == "/":
+            # Its /p/<slug>/ address renders again on its next request.
+            kept.forget([key_of(page, f"/p/{page.slug}/{route.route}") for route in SNAPSHOT_ROUTES])
     return built
 
 
-def _rebuild_safely() -> None:
-    try:
-        rebuild_all()
-    except Exception:  # noqa: BLE001 - a failed rebuild must not fail the change that caused it
-        logger.exception("snapshot rebuild failed")
+def _unpublish(page: StatusPage) -> None:
+    """Remove what nginx could serve of a page that has become private."""
+    public = StatusPage(pk=page.pk, slug=page.slug, is_default=page.is_default)
+    prefix = canonical_prefix(public)
+    for route in SNAPSHOT_ROUTES:
+        for target in files_of(public, prefix + route.route):
+            kept.remove_files(target)
+
+
+def remove_host_files(sender=None, instance: PageHost | None = None, **kwargs) -> None:
+    """post_delete of a host: nginx must not go on serving the page there."""
+    for route in SNAPSHOT_ROUTES:
+        relative = route.route or "index.html"
+        kept.remove_files(Path(settings.SNAPSHOT_DIR) / instance.host.rsplit(":", 1)[0] / relative)
+
+
+def rebuild_all() -> int:
+    return rebuild_pages(None)
+
+
+class _Rebuild:
+    """The on_commit callback of one transaction: what it changed, and so which pages to rebuild."""
+
+    def __init__(self) -> None:
+        self.incidents: set[int] = set()
+        self.components: set[int] = set()
+        self.pages: set[int] = set()
+        self.everything = False
+
+    def note(self, sender=None, instance=None, event=None, signal=None, **kwargs) -> None:
+        if signal is post_delete:  # what it was on can no longer be told
+            self.everything = True
+        elif event is not None:
+            self.components.update([event.component_id] if event.component_id else [])
+            self.incidents.update([event.incident_id] if event.incident_id else [])
+        elif isinstance(instance, Incident):
+            self.incidents.add(instance.pk)
+        elif isinstance(instance, IncidentUpdate):
+            self.incidents.add(instance.incident_id)
+        elif isinstance(instance, StatusPage):
+            self.pages.add(instance.pk)
+        elif isinstance(instance, (PageComponent, PageHost)):
+            self.pages.add(instance.page_id)
+        elif isinstance(instance, Component):
+            self.components.add(instance.pk)
+        else:  # a group
+            self.everything = True
+
+    def page_ids(self) -> set[int] | None:
+        if self.everything:
+            return None
+        pages = set(self.pages)
+        pages.update(
+            PageComponent.objects.filter(component_id__in=self.components).values_list("page_id", flat=True)
+        )
+        for incident in Incident.objects.filter(pk__in=self.incidents):
+            pages.update(pages_showing(incident).values_list("pk", flat=True))
+        return pages
+
+    def __call__(self) -> None:
+        try:
+            rebuild_pages(self.page_ids())
+        except Exception:  # noqa: BLE001 - a failed rebuild must not fail the change that caused it
+            logger.exception("snapshot rebuild failed")
 
 
 def rebuild_after_commit(**kwargs) -> None:
-    """Schedule one rebuild for the current transaction, however many changes it holds."""
+    """Note a change; one rebuild per transaction, of the pages its changes concern, after commit."""
     if not enabled():
         return
     connection = transaction.get_connection()
     # Already scheduled by this transaction (from an enclosing or the same atomic block)?
     active = set(connection.savepoint_ids)
-    if any(func is _rebuild_safely and sids <= active for sids, func, *_ in connection.run_on_commit):
-        return
-    transaction.on_commit(_rebuild_safely)
+    for sids, func, *_ in connection.run_on_commit:
+        if isinstance(func, _Rebuild) and sids <= active:
+            func.note(**kwargs)
+            return
+    rebuild = _Rebuild()
+    rebuild.note(**kwargs)
+    transaction.on_commit(rebuild)

@@ -9,9 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TypedDict
 
-from django.conf import settings
-
-from incidents.models import Component, Incident, IncidentUpdate
+from incidents.models import Component, Incident, IncidentUpdate, StatusPage
+from incidents.public.page_routing import page_path, page_url
 from incidents.public.page_state import GroupView, PageState
 
 
@@ -91,6 +90,7 @@ class MaintenanceDict(IncidentDict):
     scheduled_until: str | None
 
 
+# The default page keeps the id it always had; another page's id is its slug.
 PAGE_ID = "statuspage"
 # Statuspage reports every maintenance with this impact, whatever its components' statuses.
 MAINTENANCE_IMPACT = "maintenance"
@@ -100,12 +100,16 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-def page_json(updated_at: datetime) -> PageDict:
+def page_id(page: StatusPage) -> str:
+    return PAGE_ID if page.is_default else page.slug
+
+
+def page_json(page: StatusPage, updated_at: datetime) -> PageDict:
     return {
-        "id": PAGE_ID,
-        "name": settings.SITE_NAME,
-        "url": settings.SITE_URL,
-        "time_zone": settings.TIME_ZONE,
+        "id": page_id(page),
+        "name": page.name,
+        "url": page_url(page).rstrip("/"),
+        "time_zone": page.time_zone,
         "updated_at": iso(updated_at),
     }
 
@@ -114,7 +118,7 @@ def status_json(state: PageState) -> StatusDict:
     return {"indicator": state.indicator, "description": state.description}
 
 
-def component_json(component: Component) -> ComponentDict:
+def component_json(component: Component, page: StatusPage) -> ComponentDict:
     return {
         "id": str(component.pk),
         "name": component.name,
@@ -126,13 +130,13 @@ def component_json(component: Component) -> ComponentDict:
         "showcase": True,
         "start_date": None,
         "group_id": f"group-{component.group_id}" if component.group_id else None,
-        "page_id": PAGE_ID,
+        "page_id": page_id(page),
         "group": False,
         "only_show_if_degraded": False,
     }
 
 
-def group_json(view: GroupView) -> GroupDict:
+def group_json(view: GroupView, page: StatusPage) -> GroupDict:
     group = view.group
     return {
         "id": f"group-{group.pk}",
@@ -145,19 +149,19 @@ def group_json(view: GroupView) -> GroupDict:
         "showcase": False,
         "start_date": None,
         "group_id": None,
-        "page_id": PAGE_ID,
+        "page_id": page_id(page),
         "group": True,
         "only_show_if_degraded": False,
         "components": [str(c.pk) for c in view.components],
     }
 
 
-def components_json(state: PageState) -> list[ComponentDict]:
+def components_json(state: PageState, page: StatusPage) -> list[ComponentDict]:
     rows: list[ComponentDict] = []
     for view in state.groups:
         if view.group is not None:
-            rows.append(group_json(view))
-        rows.extend(component_json(c) for c in view.components)
+            rows.append(group_json(view, page))
+        rows.extend(component_json(c, page) for c in view.components)
     return rows
 
 
@@ -185,7 +189,7 @@ def update_json(update: IncidentUpdate, incident: Incident) -> IncidentUpdateDic
     }
 
 
-def incident_json(incident: Incident) -> IncidentDict:
+def incident_json(incident: Incident, page: StatusPage) -> IncidentDict:
     """An incident, with its updates newest first and its components (both prefetched)."""
     return {
         "id": str(incident.pk),
@@ -196,17 +200,17 @@ def incident_json(incident: Incident) -> IncidentDict:
         "monitoring_at": iso(incident.monitoring_at),
         "resolved_at": iso(incident.resolved_at),
         "impact": incident.impact,
-        "shortlink": settings.SITE_URL + incident.get_absolute_url(),
+        "shortlink": page_url(page, page_path("incident-detail", incident.pk)),
         "started_at": iso(incident.created_at),
-        "page_id": PAGE_ID,
+        "page_id": page_id(page),
         "incident_updates": [update_json(u, incident) for u in incident.updates.all()],
-        "components": [component_json(c) for c in incident.components.all()],
+        "components": [component_json(c, page) for c in incident.components.all()],
     }
 
 
-def maintenance_json(maintenance: Incident) -> MaintenanceDict:
+def maintenance_json(maintenance: Incident, page: StatusPage) -> MaintenanceDict:
     return {
-        **incident_json(maintenance),
+        **incident_json(maintenance, page),
         "impact": MAINTENANCE_IMPACT,
         "scheduled_for": iso(maintenance.scheduled_for),
         "scheduled_until": iso(maintenance.scheduled_until),

@@ -16,19 +16,22 @@ def _json(data: dict) -> JsonResponse:
     return response
 
 
-def _page() -> dict:
-    return shapes.page_json(read_model.page_updated_at())
+def _page(page) -> dict:
+    return shapes.page_json(page, read_model.page_updated_at(page))
 
 
 @require_GET
 def summary_json(request: HttpRequest) -> JsonResponse:
-    state = read_model.page_state()
+    page = request.status_page
+    state = read_model.page_state(page)
     return _json(
         {
-            "page": shapes.page_json(state.updated_at),
-            "components": shapes.components_json(state),
-            "incidents": [shapes.incident_json(i) for i in state.unresolved],
-            "scheduled_maintenances": [shapes.maintenance_json(m) for m in state.scheduled_maintenances],
+            "page": shapes.page_json(page, state.updated_at),
+            "components": shapes.components_json(state, page),
+            "incidents": [shapes.incident_json(i, page) for i in state.unresolved],
+            "scheduled_maintenances": [
+                shapes.maintenance_json(m, page) for m in state.scheduled_maintenances
+            ],
             "status": shapes.status_json(state),
         }
     )
@@ -36,43 +39,51 @@ def summary_json(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def status_json(request: HttpRequest) -> JsonResponse:
-    state = read_model.page_state(timelines=False)
-    return _json({"page": shapes.page_json(state.updated_at), "status": shapes.status_json(state)})
+    page = request.status_page
+    state = read_model.page_state(page, timelines=False)
+    return _json({"page": shapes.page_json(page, state.updated_at), "status": shapes.status_json(state)})
 
 
 @require_GET
 def components_json(request: HttpRequest) -> JsonResponse:
-    state = read_model.page_state(timelines=False)
-    return _json({"page": shapes.page_json(state.updated_at), "components": shapes.components_json(state)})
+    page = request.status_page
+    state = read_model.page_state(page, timelines=False)
+    return _json(
+        {"page": shapes.page_json(page, state.updated_at), "components": shapes.components_json(state, page)}
+    )
 
 
 @require_GET
 def incidents_json(request: HttpRequest) -> JsonResponse:
-    incidents = read_model.recent_incidents()
-    return _json({"page": _page(), "incidents": [shapes.incident_json(i) for i in incidents]})
+    page = request.status_page
+    incidents = read_model.recent_incidents(page)
+    return _json({"page": _page(page), "incidents": [shapes.incident_json(i, page) for i in incidents]})
 
 
 @require_GET
 def unresolved_incidents_json(request: HttpRequest) -> JsonResponse:
-    incidents = read_model.unresolved_incidents()
-    return _json({"page": _page(), "incidents": [shapes.incident_json(i) for i in incidents]})
+    page = request.status_page
+    incidents = read_model.unresolved_incidents(page)
+    return _json({"page": _page(page), "incidents": [shapes.incident_json(i, page) for i in incidents]})
 
 
-def _maintenances(statuses=None, *, soonest_first: bool = False) -> JsonResponse:
-    items = read_model.maintenances(statuses, soonest_first=soonest_first)
-    return _json({"page": _page(), "scheduled_maintenances": [shapes.maintenance_json(m) for m in items]})
+def _maintenances(page, statuses=None, *, soonest_first: bool = False) -> JsonResponse:
+    items = read_model.maintenances(page, statuses, soonest_first=soonest_first)
+    return _json(
+        {"page": _page(page), "scheduled_maintenances": [shapes.maintenance_json(m, page) for m in items]}
+    )
 
 
 @require_GET
 def scheduled_maintenances_json(request: HttpRequest) -> JsonResponse:
-    return _maintenances()
+    return _maintenances(request.status_page)
 
 
 @require_GET
 def upcoming_maintenances_json(request: HttpRequest) -> JsonResponse:
-    return _maintenances([IncidentStatus.SCHEDULED], soonest_first=True)
+    return _maintenances(request.status_page, [IncidentStatus.SCHEDULED], soonest_first=True)
 
 
 @require_GET
 def active_maintenances_json(request: HttpRequest) -> JsonResponse:
-    return _maintenances(ACTIVE_MAINTENANCE_STATUSES, soonest_first=True)
+    return _maintenances(request.status_page, ACTIVE_MAINTENANCE_STATUSES, soonest_first=True)

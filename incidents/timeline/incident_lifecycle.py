@@ -18,6 +18,7 @@ from incidents.models import (
     IncidentKind,
     IncidentStatus,
     IncidentUpdate,
+    StatusPage,
     worst_status,
 )
 from incidents.monitoring.component_status import (
@@ -56,11 +57,13 @@ def declare_incident(
     impact: str | None = None,
     publish: bool = True,
     components: Iterable[Component] = (),
+    pages: Iterable[StatusPage] = (),
     actor=None,
 ) -> Incident:
     """Declare an incident: the affected components (those given a status, plus any others named).
 
-    A blank impact comes from the worst new status; {components} becomes their names.
+    A blank impact comes from the worst new status; {components} becomes their names. `pages`: the
+    pages it is attached to besides those of its components (how a general incident finds its pages).
     """
     affected = {c.pk: c for c in components}
     affected.update((c.pk, c) for c in Component.objects.filter(pk__in=list(component_statuses)))
@@ -74,7 +77,9 @@ def declare_incident(
         is_published=publish,
     )
     body = body.replace(COMPONENTS_PLACEHOLDER, names)
-    return open_incident(incident, body, ordered, component_statuses=component_statuses, actor=actor)
+    return open_incident(
+        incident, body, ordered, component_statuses=component_statuses, pages=pages, actor=actor
+    )
 
 
 @transaction.atomic
@@ -84,6 +89,7 @@ def open_incident(
     components: Iterable[Component] = (),
     *,
     component_statuses: Mapping[int, str] | None = None,
+    pages: Iterable[StatusPage] = (),
     actor=None,
 ) -> Incident:
     """Save a new incident or maintenance (fields set by the caller) with its first update.
@@ -92,30 +98,42 @@ def open_incident(
     """
     incident.save()
     incident.components.set(list(components))
+    incident.pages.set(list(pages))  # before the first update's event: its fan-out reads the pages
     _create_update(incident, incident.status, body, component_statuses or {}, actor, first=True)
-    audit(actor, f"{incident.kind}.declared", incident, None, snapshot(incident, AUDITED))
+    audit(actor, f"{incident.kind}.declared", incident, None, _audited(incident))
     return incident
 
 
 @transaction.atomic
 def edit_incident(incident: Incident, changes: Mapping, actor) -> bool:
-    """Change fields that need no update of their own (name, impact, components) and audit it."""
+    """Change fields that need no update of their own (name, impact, components, pages); audit it."""
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
-    before = snapshot(incident, AUDITED)
-    components = changes.get("components")
-    fields = [f for f, value in changes.items() if f != "components" and getattr(incident, f) != value]
+    before = _audited(incident)
+    components, pages = changes.get("components"), changes.get("pages")
+    related = ("components", "pages")
+    fields = [f for f, value in changes.items() if f not in related and getattr(incident, f) != value]
     for field in fields:
         setattr(incident, field, changes[field])
     moved = components is not None and {c.pk for c in components} != set(
         incident.components.values_list("pk", flat=True)
     )
-    if not fields and not moved:
+    repaged = pages is not None and {p.pk for p in pages} != set(incident.pages.values_list("pk", flat=True))
+    if not fields and not moved and not repaged:
         return False
     incident.save(update_fields=[*fields, "updated_at"])
     if moved:
         incident.components.set(list(components))
-    audit(actor, f"{incident.kind}.edited", incident, before, snapshot(incident, AUDITED))
+    if repaged:
+        incident.pages.set(list(pages))
+    audit(actor, f"{incident.kind}.edited", incident, before, _audited(incident))
     return True
+
+
+def _audited(incident: Incident) -> dict:
+    """The audited fields and, when it has any, the pages it is attached to."""
+    data = snapshot(incident, AUDITED)
+    pages = sorted(incident.pages.values_list("slug", flat=True))
+    return {**data, "pages": pages} if pages else data
 
 
 @transaction.atomic

@@ -48,12 +48,16 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files (the favicon, the admin's and the API browser's) straight from the app server.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # request.status_page, by Host or /p/<slug>/ (incidents/public/page_routing.py).
+    "incidents.public.page_routing.PageMiddleware",
     # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A private page's routes answer only to those its access rule lets in (incidents/public/page_access.py).
+    "incidents.public.page_access.PageAccessMiddleware",
     # request.user.is_verified(): whether this session passed a second factor.
     "django_otp.middleware.OTPMiddleware",
     # A session still owing its second factor reaches only the pages that take it.
@@ -125,7 +129,8 @@ TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
-STATIC_URL = "static/"
+# Absolute: under /p/<slug>/ the script prefix would otherwise be put before it.
+STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "statuspage" / "static"]
 STORAGES = {
@@ -228,7 +233,9 @@ SPECTACULAR_SETTINGS = {
 
 # --- Public snapshots: "/" and /api/v2/* rendered once per change, kept in the cache and on disk.
 SNAPSHOTS_ENABLED = env_bool("SNAPSHOTS_ENABLED", True)
+# nginx serves SNAPSHOT_DIR/$host; private pages' snapshots go only to SNAPSHOT_PRIVATE_DIR.
 SNAPSHOT_DIR = env_str("SNAPSHOT_DIR", str(BASE_DIR / ".run" / "snapshots"))
+SNAPSHOT_PRIVATE_DIR = env_str("SNAPSHOT_PRIVATE_DIR", SNAPSHOT_DIR.rstrip("/") + "-private")
 PUBLIC_MAX_AGE_SECONDS = env_int("PUBLIC_MAX_AGE_SECONDS", 10, minimum=0)
 
 LOGGING = {

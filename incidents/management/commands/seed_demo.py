@@ -32,6 +32,7 @@ from incidents.management.demo_history import (
     Spell,
     Story,
 )
+from incidents.management.demo_pages import ensure_demo_pages
 from incidents.models import (
     Component,
     ComponentGroup,
@@ -63,8 +64,8 @@ HISTORY_DAYS = 90
 
 class Command(BaseCommand):
     help = (
-        "Create demo groups, components, one push probe each, an HTTP probe, 90 days of history "
-        "and a demo subscriber."
+        "Create demo groups, components, one push probe each, an HTTP probe, 90 days of history, "
+        "a demo subscriber and two more pages (Example Payments, Internal)."
     )
 
     def handle(self, *args, **options) -> None:
@@ -95,6 +96,7 @@ class Command(BaseCommand):
         integration, _ = Integration.objects.get_or_create(
             name="Demo Alertmanager", defaults={"kind": IntegrationKind.ALERTMANAGER}
         )
+        pages = ensure_demo_pages()
         with transaction.atomic():
             self._history(timezone.now())
         self._latency(timezone.now())
@@ -107,6 +109,12 @@ class Command(BaseCommand):
         url = settings.SITE_URL + reverse("alertmanager")
         self.stdout.write(f"Alertmanager webhook: {url}  secret={integration.secret}")
         self.stdout.write(f"Demo subscriber (confirmed, email): {DEMO_SUBSCRIBER}")
+        self.stdout.write("Status pages:")
+        for page, url in pages:
+            access = (
+                "private, " + page.get_access_display().split(": ", 1)[-1] if page.is_private else "public"
+            )
+            self.stdout.write(f"  {page.name:<24} {url}  ({access})")
 
     # --- history
 

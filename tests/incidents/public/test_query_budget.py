@@ -13,9 +13,11 @@ from incidents.models import (
     Component,
     ComponentGroup,
     ComponentStatus,
+    PageComponent,
     Probe,
     ProbeKind,
     ProbeResult,
+    StatusPage,
     StatusPeriod,
     UptimeDay,
 )
@@ -29,9 +31,14 @@ CYCLE = [ComponentStatus.OPERATIONAL, ComponentStatus.DEGRADED, ComponentStatus.
 
 def create_components(first: int, count: int) -> list[Component]:
     group, _ = ComponentGroup.objects.get_or_create(name="Services")
-    return Component.objects.bulk_create(
+    components = Component.objects.bulk_create(
         [Component(name=f"Service {n}", group=group, position=n) for n in range(first, first + count)]
     )
+    page = StatusPage.objects.get(is_default=True)  # bulk_create sends no post_save to place them
+    PageComponent.objects.bulk_create(
+        PageComponent(page=page, component=c, group=group, position=c.position) for c in components
+    )
+    return components
 
 
 def add_history(components: list[Component], days: range) -> None:

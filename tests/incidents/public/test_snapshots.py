@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.cache import cache
@@ -10,7 +11,8 @@ from django.db import OperationalError, connection
 from django.urls import reverse
 
 from incidents.models import Incident, IncidentStatus
-from incidents.public import snapshots
+from incidents.public import snapshot_store, snapshots
+from incidents.public.page_routing import page_index
 from incidents.public.snapshot_routes import SNAPSHOT_ROUTES
 from incidents.timeline.incident_lifecycle import open_incident, post_update
 
@@ -25,16 +27,19 @@ def database_down(execute, sql, params, many, context):
 def live_snapshots(settings, tmp_path, monkeypatch):
     settings.SNAPSHOTS_ENABLED = True
     settings.SNAPSHOT_DIR = str(tmp_path / "snapshots")
-    monkeypatch.setattr(snapshots, "_cache_down_until", 0.0)
-    monkeypatch.setattr(snapshots, "_local", {})
+    monkeypatch.setattr(snapshot_store, "_cache_down_until", 0.0)
+    monkeypatch.setattr(snapshot_store, "_local", {})
     forget_cached()
-    yield Path(settings.SNAPSHOT_DIR)
+    # nginx serves SNAPSHOT_DIR/$host; the default page is written under SITE_URL's host.
+    yield Path(settings.SNAPSHOT_DIR) / urlsplit(settings.SITE_URL).hostname
     forget_cached()
 
 
 def forget_cached() -> None:
-    paths = [reverse(route.name) for route in SNAPSHOT_ROUTES]
-    cache.delete_many([snapshots._key(p) for p in paths] + [snapshots._version_key(p) for p in paths])
+    pages = page_index().by_id.values()
+    keys = [snapshots.key_of(page, reverse(route.name)) for page in pages for route in SNAPSHOT_ROUTES]
+    keys = [snapshot_store.body_key(k) for k in keys] + [snapshot_store.version_key(k) for k in keys]
+    cache.delete_many(keys)
 
 
 def test_a_page_is_rendered_once_then_served_without_touching_the_database(
@@ -66,7 +71,7 @@ def test_a_change_rebuilds_the_snapshots_once_it_commits(
     client.get("/api/v2/summary.json")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         open_incident(Incident(name="Queue backlog in eu-west", impact="major"), "Looking.", [component])
-    assert sum(cb is snapshots._rebuild_safely for cb in callbacks) == 1  # one rebuild per transaction
+    assert sum(isinstance(cb, snapshots._Rebuild) for cb in callbacks) == 1  # one rebuild per transaction
 
     with django_assert_num_queries(0):
         page = client.get("/").content.decode()
@@ -141,7 +146,8 @@ def test_one_visitors_messages_never_end_up_in_the_shared_snapshot(client, compo
     page = client.get("/").content.decode()
 
     assert "is now degraded performance" not in page
-    assert "is now degraded performance" not in snapshots.from_cache("/").body.decode()
+    shared = snapshot_store.from_cache(snapshots.key_of(page_index().default, "/"))
+    assert "is now degraded performance" not in shared.body.decode()
     assert "is now degraded performance" in client.get("/console/").content.decode()  # still theirs
 
 
