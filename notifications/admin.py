@@ -13,10 +13,18 @@ class SubscriberAdmin(AuditedAdmin):
     # Addresses are personal data: Admins only, like the console's subscriber pages.
     admin_only_fields = ("email", "phone")
     personal_objects = True
-    list_display = ["__str__", "email_confirmed_at", "phone_confirmed_at", "all_components", "created_at"]
+    list_display = [
+        "__str__",
+        "page",
+        "email_confirmed_at",
+        "phone_confirmed_at",
+        "all_components",
+        "created_at",
+    ]
     search_fields = ["email", "phone"]
-    list_filter = ["all_components"]
+    list_filter = ["page", "all_components"]
     filter_horizontal = ["components"]
+    # A subscriber added here joins the default page (the model's default); the list shows each one's page.
     fields = [
         "email",
         "phone",

@@ -8,7 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from incidents.models import Component, Event, EventKind
+from incidents.models import Component, Event, EventKind, StatusPage
+from incidents.timeline.page_setup import ensure_default_page
 
 # What a new subscriber hears about until they choose otherwise.
 DEFAULT_EVENT_KINDS = [
@@ -34,11 +35,23 @@ def new_link_key() -> str:
     return secrets.token_urlsafe(18)
 
 
-class Subscriber(models.Model):
-    """One person; an email address, a phone number (E.164), or both."""
+def default_page_id() -> int:
+    """The default page: where a subscriber made without naming one (the admin, old callers) belongs."""
+    return ensure_default_page().pk
 
-    email = models.EmailField(null=True, blank=True, unique=True)
-    phone = models.CharField(max_length=20, null=True, blank=True, unique=True)
+
+class Subscriber(models.Model):
+    """One person's subscription to one page; an email address, a phone number (E.164), or both.
+
+    The same address may subscribe to several pages: one row per page, each managed on its own.
+    """
+
+    page = models.ForeignKey(
+        StatusPage, on_delete=models.CASCADE, related_name="subscribers", default=default_page_id
+    )
+    # NULL, not "", for no address: the unique (address, page) constraints ignore NULLs.
+    email = models.EmailField(null=True, blank=True)  # noqa: DJ001
+    phone = models.CharField(max_length=20, null=True, blank=True)  # noqa: DJ001
     email_confirmed_at = models.DateTimeField(null=True, blank=True)
     phone_confirmed_at = models.DateTimeField(null=True, blank=True)
     # The random part of the manage and unsubscribe links (signed, see delivery/subscriber_links.py):
@@ -66,7 +79,10 @@ class Subscriber(models.Model):
             models.CheckConstraint(
                 condition=Q(email__isnull=False) | Q(phone__isnull=False),
                 name="subscriber_has_address",
-            )
+            ),
+            # Address first: the index also finds every page's row for an address (STOP, bounces).
+            models.UniqueConstraint(fields=["email", "page"], name="subscriber_email_per_page"),
+            models.UniqueConstraint(fields=["phone", "page"], name="subscriber_phone_per_page"),
         ]
         indexes = [
             models.Index(
@@ -112,6 +128,8 @@ class Verification(models.Model):
     Tokens and codes are random and only their hashes are kept.
     """
 
+    # The page whose subscription the proof is for: it proves the address for that page only.
+    page = models.ForeignKey(StatusPage, on_delete=models.CASCADE, related_name="+", default=default_page_id)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     address = models.CharField(max_length=254)  # the email address or the E.164 number to prove
     # The other half of a sign-up with both an email address and a phone number.
@@ -200,6 +218,7 @@ class ImportJob(models.Model):
     # The uploaded text (capped by the upload form); emptied once the import is done.
     contents = models.TextField(blank=True)
     confirmed = models.BooleanField(default=False, help_text="Import every row as already confirmed.")
+    page = models.ForeignKey(StatusPage, on_delete=models.CASCADE, related_name="+", default=default_page_id)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     total = models.PositiveIntegerField(default=0)
     processed = models.PositiveIntegerField(default=0)

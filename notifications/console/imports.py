@@ -27,6 +27,7 @@ def upload(request: HttpRequest) -> HttpResponse:
             filename=form.cleaned_data["file"].name[:255],
             contents=form.text,
             confirmed=form.cleaned_data["confirmed"],
+            page=form.cleaned_data["page"],
             total=form.total,
             created_by=request.user,
         )
@@ -36,7 +37,7 @@ def upload(request: HttpRequest) -> HttpResponse:
         else:
             transaction.on_commit(lambda: _enqueue(job.pk))
         return redirect("console-subscribers-import-job", job.pk)
-    recent = ImportJob.objects.defer("contents", "errors").select_related("created_by")[:10]
+    recent = ImportJob.objects.defer("contents", "errors").select_related("created_by", "page")[:10]
     context = {"form": form, "recent": recent}
     return render(request, "console/subscribers_import.html", context, status=400 if form.errors else 200)
 

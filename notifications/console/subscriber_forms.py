@@ -8,6 +8,8 @@ import re
 from django import forms
 from django.db.models import Q, QuerySet
 
+from incidents.models import StatusPage
+from incidents.timeline.page_setup import ensure_default_page
 from notifications.models import Subscriber
 from notifications.signup import bulk_import, csv_rows
 
@@ -58,6 +60,13 @@ class ImportForm(forms.Form):
             f"UTF-8, up to {bulk_import.MAX_BYTES // (1024 * 1024)} MB."
         ),
     )
+    page = forms.ModelChoiceField(
+        queryset=StatusPage.objects.all(),
+        required=False,
+        empty_label=None,
+        label="Status page",
+        help_text="They subscribe to this page; an address it already has is skipped.",
+    )
     confirmed = forms.BooleanField(
         required=False,
         label="Every address in this file is already confirmed",
@@ -66,6 +75,13 @@ class ImportForm(forms.Form):
             "another status page. Confirmed subscribers are notified from the next event."
         ),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["page"].initial = ensure_default_page().pk
+
+    def clean_page(self) -> StatusPage:
+        return self.cleaned_data["page"] or ensure_default_page()
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

@@ -28,12 +28,15 @@ EXPORT_COLUMNS = [
     "components",
     "event_kinds",
     "created_at",
+    "page",
 ]
 
 
 def _subscribers() -> QuerySet[Subscriber]:
-    return Subscriber.objects.defer("phone_code_hash").prefetch_related(
-        Prefetch("components", queryset=Component.objects.only("pk", "name"))
+    return (
+        Subscriber.objects.defer("phone_code_hash")
+        .select_related("page")
+        .prefetch_related(Prefetch("components", queryset=Component.objects.only("pk", "name")))
     )
 
 
@@ -86,6 +89,7 @@ def _rows(subscribers: Iterator[Subscriber]) -> Iterator[str]:
                 _cell(";".join(c.name for c in s.components.all())),
                 ";".join(s.event_kinds or []),
                 s.created_at.isoformat(),
+                s.page.slug,
             ]
         )
 

@@ -1,4 +1,8 @@
-"""Turn one event into deliveries, walking subscribers in keyset-paginated chunks."""
+"""Turn one event into deliveries, walking the subscribers of the pages it concerns in keyset chunks.
+
+Each subscriber belongs to one page and is walked once, so a person is told once per page they
+subscribed to (the same address on two pages is two subscribers: one message each, in each page's words).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from incidents.models import Event
+from incidents.models import Event, StatusPage
+from incidents.public.page_scope import pages_showing
 from notifications.delivery import flapping
 from notifications.models import Delivery, DeliveryStatus, FanOut, Subscriber
 
@@ -39,6 +44,7 @@ def fan_out(
             hold(event.component_id, wait)
             return 0
     affected = event_component_ids(event)
+    pages = event_page_ids(event)
     created = 0
     while True:
         with transaction.atomic():
@@ -47,7 +53,7 @@ def fan_out(
             if fanout.finished_at:
                 return created
             chunk = list(
-                Subscriber.objects.filter(CONFIRMED, pk__gt=fanout.cursor)
+                Subscriber.objects.filter(CONFIRMED, page_id__in=pages, pk__gt=fanout.cursor)
                 .order_by("pk")
                 .only(
                     "pk",
@@ -94,6 +100,17 @@ def event_component_ids(event: Event) -> set[int]:
     if event.incident_id:
         return set(event.incident.components.values_list("pk", flat=True))
     return {event.component_id} if event.component_id else set()
+
+
+def event_page_ids(event: Event) -> list[int]:
+    """The pages whose subscribers hear of an event: those showing its incident, or holding its component."""
+    if event.incident_id:
+        pages = pages_showing(event.incident)
+    elif event.component_id:
+        pages = StatusPage.objects.filter(placements__component_id=event.component_id)
+    else:
+        pages = StatusPage.objects.filter(is_default=True)
+    return sorted(set(pages.values_list("pk", flat=True)))
 
 
 def _chosen_components(chunk: list[Subscriber]) -> dict[int, set[int]]:

@@ -23,7 +23,7 @@ from notifications.delivery import subscriber_links
 from notifications.delivery.channels.base import DeliveryError
 from notifications.delivery.channels.email import send_email
 from notifications.delivery.channels.sms import find_sms, send_sms
-from notifications.delivery.rendering import event_link, event_message, with_links
+from notifications.delivery.rendering import event_link, event_message, from_email, with_links
 from notifications.models import Channel, Delivery, DeliveryStatus, Subscriber
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def send_delivery(delivery_id: int, email_connection=None) -> Outcome:
     )
     if claimed != 1:
         return Outcome.SKIPPED
-    delivery = Delivery.objects.select_related("subscriber", "event").get(pk=delivery_id)
+    delivery = Delivery.objects.select_related("subscriber__page", "event").get(pk=delivery_id)
     if delivery.channel not in delivery.subscriber.confirmed_channels():
         Delivery.objects.filter(pk=delivery.pk).update(
             status=DeliveryStatus.SUPPRESSED,
@@ -103,13 +103,16 @@ def _already_taken(delivery: Delivery) -> str | None:
     """The provider's id for this delivery's message if an earlier, unsure attempt got through."""
     if delivery.channel != Channel.SMS:
         return None
-    message = event_message(delivery.event, delivery.channel)
-    return find_sms(delivery.subscriber.phone, message, event_link(delivery.event), delivery.maybe_sent_at)
+    page = delivery.subscriber.page
+    message = event_message(delivery.event, delivery.channel, page)
+    link = event_link(delivery.event, page)
+    return find_sms(delivery.subscriber.phone, message, link, delivery.maybe_sent_at)
 
 
 def _send(delivery: Delivery, email_connection=None) -> str:
     subscriber = delivery.subscriber
-    message = event_message(delivery.event, delivery.channel)
+    # The subscriber's page speaks: its name, its links, its components.
+    message = event_message(delivery.event, delivery.channel, subscriber.page)
     if delivery.channel == Channel.EMAIL:
         unsubscribe = subscriber_links.unsubscribe_url(subscriber, Channel.EMAIL)
         content = with_links(message, subscriber_links.manage_url(subscriber), unsubscribe)
@@ -121,13 +124,14 @@ def _send(delivery: Delivery, email_connection=None) -> str:
             message_id=message_id_for(delivery),
             metadata={"delivery_id": str(delivery.pk)},
             connection=email_connection,
+            from_email=from_email(subscriber.page),
             # RFC 8058 one-click unsubscribe: mail clients POST to the URL, no login needed.
             headers={
                 "List-Unsubscribe": f"<{unsubscribe}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             },
         )
-    return send_sms(subscriber.phone, message, link=event_link(delivery.event))
+    return send_sms(subscriber.phone, message, link=event_link(delivery.event, subscriber.page))
 
 
 def _record_failure(delivery: Delivery, exc: DeliveryError, claimed_at: datetime) -> Outcome:
@@ -143,7 +147,9 @@ def _record_failure(delivery: Delivery, exc: DeliveryError, claimed_at: datetime
         maybe_sent_at=delivery.maybe_sent_at or (claimed_at if exc.maybe_sent else None),
     )
     if exc.permanent:
-        field = "email_suppressed_at" if delivery.channel == Channel.EMAIL else "phone_suppressed_at"
-        Subscriber.objects.filter(pk=delivery.subscriber_id).update(**{field: timezone.now()})
+        # The address is dead for every page it subscribed to, not only this one.
+        field = "email" if delivery.channel == Channel.EMAIL else "phone"
+        address = getattr(delivery.subscriber, field)
+        Subscriber.objects.filter(**{field: address}).update(**{f"{field}_suppressed_at": timezone.now()})
     logger.warning("delivery %s %s: %s", delivery.pk, "will retry" if retry else "failed", exc)
     return Outcome.RETRY if retry else Outcome.FAILED

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core import signing
-from django.urls import reverse
 from django.utils import timezone
 
+from incidents.public.page_routing import page_path, page_url
 from notifications.models import Channel, Subscriber
 
 MANAGE_SALT = "notifications.manage.v2"
@@ -26,10 +26,11 @@ CHANNEL_CODES = {Channel.EMAIL: "e", Channel.SMS: "s"}
 def manage_url(subscriber: Subscriber) -> str:
     # No expiry: a link in a year-old email must still let its reader leave.
     token = signing.Signer(salt=MANAGE_SALT).sign(subscriber.link_key)
-    return settings.SITE_URL + reverse("subscription-manage", args=[token])
+    return page_url(subscriber.page, page_path("subscription-manage", token))
 
 
 def subscriber_for_manage_token(token: str) -> Subscriber | None:
+    """The subscriber a manage link names (the caller checks it is opened on their page)."""
     try:
         key = signing.Signer(salt=MANAGE_SALT).unsign(token)
     except signing.BadSignature:
@@ -40,10 +41,11 @@ def subscriber_for_manage_token(token: str) -> Subscriber | None:
 def unsubscribe_url(subscriber: Subscriber, channel: str) -> str:
     value = f"{subscriber.link_key}.{CHANNEL_CODES[channel]}"
     token = _unsubscribe_signer(subscriber, channel).sign(value)
-    return settings.SITE_URL + reverse("unsubscribe", args=[token])
+    return page_url(subscriber.page, page_path("unsubscribe", token))
 
 
 def parse_unsubscribe_token(token: str) -> tuple[Subscriber, str] | None:
+    """The subscriber and channel an unsubscribe link names (the caller checks the page)."""
     value, _, _ = token.partition(":")
     key, _, code = value.partition(".")
     channel = next((c for c, letter in CHANNEL_CODES.items() if letter == code), None)
@@ -96,5 +98,13 @@ def opt_out(subscriber: Subscriber, channel: str) -> None:
     )
 
 
+def opt_out_phone(phone: str) -> int:
+    """SMS STOP: the number stops on every page it subscribed to."""
+    return Subscriber.objects.filter(phone=phone, phone_opted_out_at__isnull=True).update(
+        phone_opted_out_at=timezone.now()
+    )
+
+
 def opt_in_phone(phone: str) -> int:
+    """SMS START: the number hears again from every page it subscribed to."""
     return Subscriber.objects.filter(phone=phone).update(phone_opted_out_at=None)

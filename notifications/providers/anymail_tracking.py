@@ -38,6 +38,7 @@ def on_tracking_event(sender, event, esp_name, **kwargs) -> None:
         )
     if not recipient:
         return
+    # The ESP speaks of the address, not of one page's subscription: every page's row for it follows.
     if event.event_type in SUPPRESSING_EVENTS:
         Subscriber.objects.filter(email=recipient).update(email_suppressed_at=timezone.now())
         logger.info("email to %s suppressed after %s from %s", recipient, event.event_type, esp_name)

@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from incidents.models import StatusPage
+from incidents.public.page_routing import page_url
 from notifications.delivery import subscriber_links
 from notifications.delivery.channels.base import DeliveryError
 from notifications.delivery.channels.sms import CLOCK_SLACK, BaseBackend
@@ -123,19 +125,28 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
     sender = request.POST.get("From", "")
     words = re.findall(r"[A-Za-z]+", request.POST.get("Body", ""))
     keyword = words[0].upper() if words else ""
+    # STOP and START are about the number: they apply to its subscription on every page.
     if keyword in STOP_WORDS:
-        for subscriber in Subscriber.objects.filter(phone=sender):
-            subscriber_links.opt_out(subscriber, Channel.SMS)
+        subscriber_links.opt_out_phone(sender)
         return _twiml()  # the carrier and Twilio send the legally required confirmation
     if keyword in START_WORDS:
         subscriber_links.opt_in_phone(sender)
         return _twiml()
     if keyword in HELP_WORDS:
-        return _twiml(
-            f"{settings.SITE_NAME} status alerts. Manage: {settings.SITE_URL}/subscribe/ "
-            "Reply STOP to unsubscribe."
-        )
+        return _twiml(_help_text(sender))
     return _twiml()
+
+
+def _help_text(sender: str) -> str:
+    pages = list(StatusPage.objects.filter(subscribers__phone=sender).distinct()[:2])
+    if len(pages) == 1:  # one page: its own name and address
+        name, manage = pages[0].name, page_url(pages[0], "/subscribe/")
+    else:
+        name, manage = settings.SITE_NAME, f"{settings.SITE_URL}/subscribe/"
+    return (
+        f"{name} status alerts. Manage: {manage} "
+        "Reply STOP to unsubscribe this number from every status page, START to resume."
+    )
 
 
 @csrf_exempt
@@ -156,7 +167,7 @@ def twilio_status(request: HttpRequest) -> HttpResponse:
                 status in ("failed", "undelivered")
                 and request.POST.get("ErrorCode", "") in PERMANENT_CALLBACK_ERRORS
             ):
-                Subscriber.objects.filter(pk=delivery.subscriber_id).update(
-                    phone_suppressed_at=timezone.now()
-                )
+                # The number is dead for every page it subscribed to.
+                phone = Subscriber.objects.filter(pk=delivery.subscriber_id).values("phone")
+                Subscriber.objects.filter(phone__in=phone).update(phone_suppressed_at=timezone.now())
     return HttpResponse("ok", content_type="text/plain")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from incidents.models import StatusPage
 from notifications.models import ImportJob, Subscriber
 from notifications.signup.csv_rows import BadFile, CsvRows, RawRow, RowError, parse
 
@@ -38,8 +39,8 @@ def batches(rows: Iterable[RawRow], size: int = BATCH_SIZE) -> Iterator[list[Raw
         yield batch
 
 
-def import_batch(raw_rows: list[RawRow], confirmed: bool = False) -> BatchResult:
-    """Create the batch's new subscribers; rows whose email or phone already exists are skipped."""
+def import_batch(raw_rows: list[RawRow], page: StatusPage, confirmed: bool = False) -> BatchResult:
+    """Create the batch's new subscribers of `page`; rows whose email or phone it already has are skipped."""
     result = BatchResult()
     rows = []
     for parsed in (parse(raw, confirmed) for raw in raw_rows):
@@ -47,8 +48,8 @@ def import_batch(raw_rows: list[RawRow], confirmed: bool = False) -> BatchResult
             result.errors.append(parsed)
         else:
             rows.append(parsed)
-    taken_emails = _existing("email", {row.email for row in rows if row.email})
-    taken_phones = _existing("phone", {row.phone for row in rows if row.phone})
+    taken_emails = _existing(page, "email", {row.email for row in rows if row.email})
+    taken_phones = _existing(page, "phone", {row.phone for row in rows if row.phone})
     now = timezone.now()
     new = []
     for row in rows:
@@ -62,6 +63,7 @@ def import_batch(raw_rows: list[RawRow], confirmed: bool = False) -> BatchResult
             taken_phones.add(row.phone)
         new.append(
             Subscriber(
+                page=page,
                 email=row.email,
                 phone=row.phone,
                 email_confirmed_at=now if row.confirmed and row.email else None,
@@ -75,14 +77,16 @@ def import_batch(raw_rows: list[RawRow], confirmed: bool = False) -> BatchResult
     return result
 
 
-def _existing(field_name: str, values: set[str]) -> set[str]:
+def _existing(page: StatusPage, field_name: str, values: set[str]) -> set[str]:
     found: set[str] = set()
     ordered = sorted(values)
     # Chunks keep each IN list well under SQLite's bound-parameter limit.
     for start in range(0, len(ordered), 500):
         chunk = ordered[start : start + 500]
         found.update(
-            Subscriber.objects.filter(**{f"{field_name}__in": chunk}).values_list(field_name, flat=True)
+            Subscriber.objects.filter(page=page, **{f"{field_name}__in": chunk}).values_list(
+                field_name, flat=True
+            )
         )
     return found
 
@@ -106,14 +110,19 @@ def run_job(job_id: int, budget_seconds: float | None = None) -> bool:
         for batch in batches(CsvRows(io.StringIO(job.contents))):
             start, position = position, position + len(batch)
             with transaction.atomic():
-                job = ImportJob.objects.select_for_update().defer("contents").get(pk=job_id)
+                job = (
+                    ImportJob.objects.select_for_update()
+                    .defer("contents")
+                    .select_related("page")
+                    .get(pk=job_id)
+                )
                 if job.is_finished:
                     return True
                 if job.processed >= position:
                     continue  # done before a restart, or by a duplicate delivery of the task
                 if job.processed != start:
                     raise RuntimeError(f"import {job_id} is at row {job.processed}, expected {start}")
-                record(job, import_batch(batch, job.confirmed), len(batch))
+                record(job, import_batch(batch, job.page, job.confirmed), len(batch))
                 job.save()
             if deadline and time.monotonic() > deadline:
                 return False

@@ -18,13 +18,14 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, Value, When
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from incidents.models import StatusPage
+from incidents.public.page_routing import page_path, page_url
 from notifications.delivery.channels.email import send_email
 from notifications.delivery.channels.sms import send_sms
-from notifications.delivery.rendering import render_email, render_sms
+from notifications.delivery.rendering import from_email, render_email, render_sms
 from notifications.models import Channel, Subscriber, Verification
 from notifications.signup import sms_numbers
 
@@ -50,24 +51,33 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start(channel: str, address: str, pair: Verification | None = None) -> tuple[Verification, str]:
-    """Record an address to prove; return the proof and, for SMS, its verify page's token ("" for email).
+def start(
+    channel: str, address: str, page: StatusPage, pair: Verification | None = None
+) -> tuple[Verification, str]:
+    """Record an address to prove for a page; return the proof and, for SMS, its verify page's token.
 
     The emailed link's token is made by the worker that sends it, so it never passes through the queue.
     """
     token = new_token() if channel == Channel.SMS else ""
     verification = Verification.objects.create(
-        channel=channel, address=address, pair=pair, token_hash=hash_token(token) if token else None
+        page=page,
+        channel=channel,
+        address=address,
+        pair=pair,
+        token_hash=hash_token(token) if token else None,
     )
     return verification, token
 
 
-def _open(token: str, channel: str, since: datetime) -> Verification | None:
+def _open(token: str, channel: str, since: datetime, page: StatusPage) -> Verification | None:
+    """The proof a token names, if it is for `page` (the page it is opened on) and recent enough."""
     if not token or len(token) > 100:
         return None
     return (
-        Verification.objects.filter(token_hash=hash_token(token), channel=channel, created_at__gte=since)
-        .select_related("subscriber")
+        Verification.objects.filter(
+            token_hash=hash_token(token), channel=channel, created_at__gte=since, page=page
+        )
+        .select_related("subscriber", "page")
         .first()
     )
 
@@ -77,9 +87,11 @@ def _open(token: str, channel: str, since: datetime) -> Verification | None:
 
 def send_email_link(verification_id: int) -> None:
     """Email the proof's link (once, even if the task runs twice); say so if the address is subscribed."""
-    verification = Verification.objects.filter(
-        pk=verification_id, channel=Channel.EMAIL, sent_at__isnull=True
-    ).first()
+    verification = (
+        Verification.objects.filter(pk=verification_id, channel=Channel.EMAIL, sent_at__isnull=True)
+        .select_related("page")
+        .first()
+    )
     if verification is None:
         return
     subscriber = _subscriber_for(verification)
@@ -89,21 +101,23 @@ def send_email_link(verification_id: int) -> None:
     )
     if not claimed:
         return
-    link = settings.SITE_URL + reverse("subscribe-confirm-email", args=[token])
+    page = verification.page
+    link = page_url(page, page_path("subscribe-confirm-email", token))
     subscribed = bool(subscriber.email_confirmed_at and not subscriber.email_opted_out_at)
-    content = render_email("confirm_email", {"link": link, "already_subscribed": subscribed})
-    send_email(verification.address, content.subject, content.text, content.html)
+    content = render_email("confirm_email", {"link": link, "already_subscribed": subscribed}, page)
+    send_email(verification.address, content.subject, content.text, content.html, from_email=from_email(page))
     _prune()
 
 
-def confirm_email(token: str) -> Subscriber | None:
+def confirm_email(token: str, page: StatusPage) -> Subscriber | None:
     """Confirm the address an emailed link was sent to; None if the link is unknown or expired.
 
     The link works again until it expires (mail scanners open links before people do), each time
     showing the subscription; it never undoes an unsubscribe made after it was sent.
     """
     now = timezone.now()
-    verification = _open(token, Channel.EMAIL, now - timedelta(seconds=settings.CONFIRM_LINK_MAX_AGE_SECONDS))
+    since = now - timedelta(seconds=settings.CONFIRM_LINK_MAX_AGE_SECONDS)
+    verification = _open(token, Channel.EMAIL, since, page)
     if verification is None or verification.sent_at is None or verification.subscriber_id is None:
         return None
     return _prove(verification, now)
@@ -112,10 +126,10 @@ def confirm_email(token: str) -> Subscriber | None:
 # --- SMS: a code
 
 
-def verification_for_page(token: str) -> Verification | None:
+def verification_for_page(token: str, page: StatusPage) -> Verification | None:
     """The SMS proof a verify page's token names, while its code can still be entered."""
     since = timezone.now() - timedelta(seconds=settings.CONFIRM_LINK_MAX_AGE_SECONDS)
-    verification = _open(token, Channel.SMS, since)
+    verification = _open(token, Channel.SMS, since, page)
     return verification if verification and verification.used_at is None else None
 
 
@@ -125,9 +139,11 @@ def _code_hash(verification_id: int, code: str) -> str:
 
 def send_phone_code(verification_id: int) -> None:
     """Text a new code for the proof; it replaces the one before and gets its own tries."""
-    verification = Verification.objects.filter(
-        pk=verification_id, channel=Channel.SMS, used_at__isnull=True
-    ).first()
+    verification = (
+        Verification.objects.filter(pk=verification_id, channel=Channel.SMS, used_at__isnull=True)
+        .select_related("page")
+        .first()
+    )
     if verification is None:
         return
     try:
@@ -142,7 +158,8 @@ def send_phone_code(verification_id: int) -> None:
     if not updated:
         return
     minutes = settings.SMS_CODE_MAX_AGE_SECONDS // 60
-    send_sms(verification.address, render_sms("phone_code", {"code": code, "minutes": minutes}))
+    context = {"code": code, "minutes": minutes}
+    send_sms(verification.address, render_sms("phone_code", context, verification.page))
     _prune()
 
 
@@ -240,7 +257,7 @@ def _prove(verification: Verification, now: datetime) -> Subscriber | None:
 
 
 def _subscriber_for(verification: Verification) -> Subscriber:
-    """Find or create the subscriber holding the address, and note it on the proof.
+    """Find or create the proof's page's subscriber holding the address, and note it on the proof.
 
     A sign-up with two new addresses makes one subscriber with both (the two proofs' tasks may
     race; the loser finds the winner's row).
@@ -248,12 +265,13 @@ def _subscriber_for(verification: Verification) -> Subscriber:
     if verification.subscriber_id:
         return verification.subscriber
     field = FIELD[verification.channel]
-    own = {field: verification.address}
+    own = {"page_id": verification.page_id, field: verification.address}
     subscriber = Subscriber.objects.filter(**own).first()
     if subscriber is None:
         fields = dict(own)
         other = verification.pair or Verification.objects.filter(pair=verification).first()
-        if other and not Subscriber.objects.filter(**{FIELD[other.channel]: other.address}).exists():
+        theirs = {"page_id": verification.page_id, FIELD[other.channel]: other.address} if other else {}
+        if other and not Subscriber.objects.filter(**theirs).exists():
             fields[FIELD[other.channel]] = other.address
         subscriber = _create(fields, own)
     Verification.objects.filter(pk=verification.pk).update(subscriber=subscriber)

@@ -6,7 +6,8 @@ import re
 
 from django import forms
 
-from incidents.models import Component, ComponentGroup, EventKind
+from incidents.models import ComponentGroup, EventKind, StatusPage
+from incidents.public.page_scope import on_page
 from notifications.models import Channel, Subscriber
 from notifications.signup import sms_numbers
 from notifications.signup.choices import COMPONENT_ORDER
@@ -69,21 +70,25 @@ class PreferencesForm(forms.Form):
         widget=forms.RadioSelect,
         label="About",
     )
+    # Both offer only the page's components (set in __init__): an id from elsewhere is refused.
     groups = forms.ModelMultipleChoiceField(
-        queryset=ComponentGroup.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+        queryset=ComponentGroup.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
     components = forms.ModelMultipleChoiceField(
-        # Sorted by group first: the template regroups them under their group's heading.
-        queryset=Component.objects.select_related("group").order_by(*COMPONENT_ORDER),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
+        queryset=ComponentGroup.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
     event_kinds = forms.MultipleChoiceField(
         choices=EventKind.choices, widget=forms.CheckboxSelectMultiple, label="When"
     )
 
-    def __init__(self, *args, subscriber: Subscriber, **kwargs):
+    def __init__(self, *args, subscriber: Subscriber, page: StatusPage, **kwargs):
         super().__init__(*args, **kwargs)
+        self.page = page
+        # Sorted by group first: the template regroups them under their group's heading.
+        self.fields["components"].queryset = on_page(page).select_related("group").order_by(*COMPONENT_ORDER)
+        self.fields["groups"].queryset = ComponentGroup.objects.filter(
+            components__in=on_page(page)
+        ).distinct()
         self.fields["channels"].choices = [
             (channel, f"{label}: {address}")
             for channel, label, address in (
@@ -98,7 +103,7 @@ class PreferencesForm(forms.Form):
         if data.get("all_components") is False:
             picked = set(data.get("components") or [])
             for group in data.get("groups") or []:
-                picked.update(group.components.all())
+                picked.update(group.components.filter(placements__page=self.page))
             if not picked:
                 self.add_error("components", "Pick at least one component, or choose every component.")
             data["components"] = sorted(picked, key=lambda c: c.pk)

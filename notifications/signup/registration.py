@@ -11,24 +11,26 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 
+from incidents.models import StatusPage
 from notifications.delivery.receivers import enqueue_safely
 from notifications.models import Channel, Verification
 from notifications.signup import abuse_limits, confirmation
 
 
 @transaction.atomic
-def sign_up(email: str | None, phone: str | None) -> str:
-    """Start a proof for each address given; return the token of the SMS code's page ("" without a phone)."""
+def sign_up(email: str | None, phone: str | None, page: StatusPage) -> str:
+    """Start a proof for each address given, for the page's subscription; return the token of the SMS
+    code's page ("" without a phone)."""
     # Per destination, so nobody can flood one inbox or phone: counted alike for every address.
     limit = settings.CONFIRMATIONS_PER_DESTINATION
     by_email = None
     if email:
-        by_email, _ = confirmation.start(Channel.EMAIL, email)
+        by_email, _ = confirmation.start(Channel.EMAIL, email, page)
         if abuse_limits.allow("confirm", email, limit):
             _queue("send_email_confirmation", by_email)
     if not phone:
         return ""
-    by_phone, token = confirmation.start(Channel.SMS, phone, pair=by_email)
+    by_phone, token = confirmation.start(Channel.SMS, phone, page, pair=by_email)
     if abuse_limits.allow("confirm", phone, limit):
         _queue("send_phone_code", by_phone)
     return token

@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from incidents.public.page_routing import page_of
 from notifications.delivery import subscriber_links
 from notifications.models import Channel, Subscriber, Verification
 from notifications.signup import abuse_limits, choices, confirmation, registration
@@ -32,7 +33,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
         if _network_limit_hit(request, sms=bool(data["phone"])):
             form.add_error(None, "Too many sign-ups from your network. Please try again in a few hours.")
             return render(request, "notifications/subscribe.html", {"form": form}, status=429)
-        token = registration.sign_up(data["email"], data["phone"])
+        token = registration.sign_up(data["email"], data["phone"], page_of(request))
         if token:
             return redirect(
                 reverse("subscribe-verify-phone", args=[token]) + ("?email=1" if data["email"] else "")
@@ -48,7 +49,7 @@ def check_email(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
-    subscriber = confirmation.confirm_email(token)
+    subscriber = confirmation.confirm_email(token, page_of(request))
     if subscriber is None:
         return render(request, "notifications/link_invalid.html", status=400)
     return _confirmed(request, subscriber, Channel.EMAIL)
@@ -56,7 +57,7 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
 
 @never_cache
 def verify_phone(request: HttpRequest, token: str) -> HttpResponse:
-    verification = confirmation.verification_for_page(token)
+    verification = confirmation.verification_for_page(token, page_of(request))
     if verification is None:
         return render(request, "notifications/link_invalid.html", status=400)
     if request.method == "POST" and "resend" in request.POST:
@@ -162,6 +163,8 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     subscriber = subscriber_links.subscriber_for_manage_token(token)
     if subscriber is None:
         return render(request, "notifications/link_invalid.html", status=400)
+    if not _on_its_page(request, subscriber):
+        return _elsewhere(request)
     initial = {
         "channels": [
             c
@@ -176,7 +179,10 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
         "event_kinds": subscriber.event_kinds,
     }
     form = PreferencesForm(
-        request.POST if request.method == "POST" else None, subscriber=subscriber, initial=initial
+        request.POST if request.method == "POST" else None,
+        subscriber=subscriber,
+        page=page_of(request),  # the subscriber's, as _on_its_page checked
+        initial=initial,
     )
     saved = False
     if request.method == "POST" and form.is_valid():
@@ -205,6 +211,8 @@ def delete_subscription(request: HttpRequest, token: str) -> HttpResponse:
     subscriber = subscriber_links.subscriber_for_manage_token(token)
     if subscriber is None:
         return render(request, "notifications/link_invalid.html", status=400)
+    if not _on_its_page(request, subscriber):
+        return _elsewhere(request)
     subscriber.delete()
     return render(request, "notifications/unsubscribed.html", {"everything": True})
 
@@ -217,6 +225,8 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if found is None:
         return render(request, "notifications/link_invalid.html", status=400)
     subscriber, channel = found
+    if not _on_its_page(request, subscriber):
+        return _elsewhere(request)
     if request.method == "POST":
         subscriber_links.opt_out(subscriber, channel)
         return render(request, "notifications/unsubscribed.html", {"channel": channel})
@@ -224,3 +234,13 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request, "notifications/unsubscribe_confirm.html", {"channel": channel, "subscriber": subscriber}
     )
+
+
+def _on_its_page(request: HttpRequest, subscriber: Subscriber) -> bool:
+    """Links work only on the page subscribed to: another page (maybe a public one, for a private
+    page's subscriber) neither shows nor changes the subscription, nor says where it is."""
+    return subscriber.page_id == page_of(request).pk
+
+
+def _elsewhere(request: HttpRequest) -> HttpResponse:
+    return render(request, "notifications/link_invalid.html", status=404)

@@ -21,6 +21,7 @@ def send_email(
     headers: dict[str, str] | None = None,
     metadata: dict[str, str] | None = None,
     connection=None,
+    from_email: str | None = None,
 ) -> str:
     """Send one email through django.core.mail; return its Message-ID (or the ESP's id).
 
@@ -33,7 +34,7 @@ def send_email(
     message = EmailMultiAlternatives(
         subject=" ".join(subject.split()),
         body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=from_email or settings.DEFAULT_FROM_EMAIL,
         to=[to],
         headers=headers,
         connection=connection,

@@ -6,7 +6,18 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
+from incidents.models import StatusPage
+from incidents.timeline.page_setup import ensure_default_page
 from notifications.signup import bulk_import, csv_rows
+
+
+def _page(slug: str | None) -> StatusPage:
+    if not slug:
+        return ensure_default_page()
+    page = StatusPage.objects.filter(slug=slug).first()
+    if page is None:
+        raise CommandError(f"No status page with the slug {slug!r}.")
+    return page
 
 
 class Command(BaseCommand):
@@ -22,9 +33,13 @@ class Command(BaseCommand):
             action="store_true",
             help="import every row as already confirmed (you vouch for them, e.g. moving from Statuspage)",
         )
+        parser.add_argument(
+            "--page", metavar="SLUG", help="the status page they subscribe to (default: the default page)"
+        )
 
     def handle(self, *args, **options) -> None:
         path = options["file"]
+        page = _page(options["page"])
         created = skipped = invalid = 0
         errors: list[csv_rows.RowError] = []
         try:
@@ -36,7 +51,7 @@ class Command(BaseCommand):
             ):
                 for batch in bulk_import.batches(csv_rows.CsvRows(lines)):
                     with transaction.atomic():
-                        result = bulk_import.import_batch(batch, options["confirmed"])
+                        result = bulk_import.import_batch(batch, page, options["confirmed"])
                     created += result.created
                     skipped += result.skipped
                     invalid += len(result.errors)

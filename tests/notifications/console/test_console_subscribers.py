@@ -237,9 +237,11 @@ def test_export_streams_every_subscriber_with_their_choices(admin_client, people
         "components",
         "event_kinds",
         "created_at",
+        "page",
     ]
     by_email = {row["email"]: row for row in rows}
     row = by_email["ada@example.com"]
+    assert row["page"] == "main"
     assert row["email_confirmed"] == "yes" and row["phone_confirmed"] == "no"
     assert row["all_components"] == "no"
     assert sorted(row["components"].split(";")) == ["Message queue eu-west", "Public API"]
@@ -325,6 +327,29 @@ def test_the_confirmed_box_imports_addresses_as_confirmed(admin_client):
     assert s.confirmed_channels() == [Channel.EMAIL, Channel.SMS]
     assert ImportJob.objects.get().confirmed is True
     assert mail.outbox == []
+
+
+def test_an_import_goes_to_the_page_chosen_and_skips_only_that_pages_addresses(admin_client):
+    from incidents.models import StatusPage
+
+    partner = StatusPage.objects.create(name="Partner Status", slug="partner")
+    Subscriber.objects.create(email="both@example.com")  # on the default page
+    Subscriber.objects.create(email="taken@example.com", page=partner)
+
+    assert f'value="{partner.pk}"' in admin_client.get(IMPORT).content.decode()
+    upload(admin_client, "email\nboth@example.com\ntaken@example.com\n", page=str(partner.pk))
+
+    job = ImportJob.objects.get()
+    assert (job.page, job.created, job.skipped) == (partner, 1, 1)
+    assert Subscriber.objects.filter(email="both@example.com").count() == 2
+    listing = admin_client.get(SUBSCRIBERS).content.decode()
+    assert "Partner Status" in listing
+
+
+def test_an_import_to_a_page_that_does_not_exist_is_a_form_error(admin_client):
+    response = upload(admin_client, "email\nv@example.com\n", page="999999")
+    assert response.status_code == 400
+    assert not Subscriber.objects.exists() and not ImportJob.objects.exists()
 
 
 def test_a_confirmed_column_confirms_its_own_rows(admin_client):
@@ -495,11 +520,11 @@ def test_an_unexpected_error_fails_the_job_and_keeps_what_was_imported(db, monke
     real = bulk_import.import_batch
     calls = []
 
-    def second_batch_breaks(batch, confirmed):
+    def second_batch_breaks(batch, page, confirmed):
         calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("database went away")
-        return real(batch, confirmed)
+        return real(batch, page, confirmed)
 
     monkeypatch.setattr(bulk_import, "import_batch", second_batch_breaks)
     job = ImportJob.objects.create(contents=big_csv(2500), total=2500)

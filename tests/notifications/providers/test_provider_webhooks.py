@@ -10,7 +10,7 @@ from django.core import mail
 from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
-from incidents.models import Event, Incident
+from incidents.models import Event, Incident, StatusPage
 from incidents.timeline.incident_lifecycle import open_incident
 from notifications.delivery.fanout import fan_out
 from notifications.delivery.sending import Outcome, send_delivery
@@ -85,6 +85,21 @@ def test_other_texts_change_nothing_and_get_no_reply(client, subscriber):
     assert "<Message>" not in response.content.decode()
     subscriber.refresh_from_db()
     assert subscriber.phone_opted_out_at is None
+
+
+def test_stop_from_a_number_on_two_pages_stops_both_and_start_resumes_both(client, subscriber):
+    partner = StatusPage.objects.create(name="Partner Status", slug="partner")
+    other = Subscriber.objects.create(page=partner, phone=PHONE, phone_confirmed_at=timezone.now())
+    assert other.page_id != subscriber.page_id
+
+    twilio_post(client, "/webhooks/twilio/inbound", {"From": PHONE, "Body": "STOP"})
+    assert all(s.phone_opted_out_at for s in Subscriber.objects.filter(phone=PHONE))
+
+    response = twilio_post(client, "/webhooks/twilio/inbound", {"From": PHONE, "Body": "HELP"})
+    assert b"every status page" in response.content
+
+    twilio_post(client, "/webhooks/twilio/inbound", {"From": PHONE, "Body": "start"})
+    assert not any(s.phone_opted_out_at for s in Subscriber.objects.filter(phone=PHONE))
 
 
 @pytest.mark.parametrize("signature", ["", "bm90LXRoZS1zaWduYXR1cmU=", None])

@@ -35,7 +35,7 @@ def email_link(email: str) -> str:
 
 def link_for(subscriber: Subscriber) -> str:
     """A confirmation link for the subscriber's email address, as a sign-up would mail it."""
-    verification, _ = confirmation.start(Channel.EMAIL, subscriber.email)
+    verification, _ = confirmation.start(Channel.EMAIL, subscriber.email, subscriber.page)
     Verification.objects.filter(pk=verification.pk).update(subscriber=subscriber)
     return email_link(subscriber.email)
 

@@ -10,6 +10,7 @@ import phonenumbers
 import pytest
 from phonenumbers import PhoneNumberType
 
+from incidents.timeline.page_setup import ensure_default_page
 from notifications.models import Channel, Subscriber, Verification
 from notifications.signup import confirmation, csv_rows
 from notifications.signup.csv_rows import RawRow, RowError
@@ -73,7 +74,9 @@ def test_an_unknown_kind_in_the_setting_stops_the_start():
 
 
 def test_the_worker_texts_no_code_to_a_number_no_longer_allowed(settings, sms_outbox):
-    verification, _ = confirmation.start(Channel.SMS, "+18002345678")  # signed up while toll-free was allowed
+    verification, _ = confirmation.start(
+        Channel.SMS, "+18002345678", ensure_default_page()
+    )  # signed up while toll-free was allowed
 
     confirmation.send_phone_code(verification.pk)
 
