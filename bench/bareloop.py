@@ -25,7 +25,7 @@ def main(count: int, max_seconds: float) -> dict:
     from django.core.mail import EmailMultiAlternatives
 
     from bench.dataset import subscriber_address
-    from incidents.models import Event
+    from incidents.models import Event, StatusPage
     from notifications.delivery import gsm
     from notifications.delivery.rendering import event_context, render_email, render_sms, template_for
 
@@ -34,14 +34,15 @@ def main(count: int, max_seconds: float) -> dict:
         .select_related("incident", "incident_update")
         .first()
     )
-    context = event_context(event)
+    page = StatusPage.objects.get(is_default=True)
+    context = event_context(event, page)
     name = template_for(event)
     context.update(
         manage_url=settings.SITE_URL + "/manage/", unsubscribe_url=settings.SITE_URL + "/unsubscribe/"
     )
-    email = render_email(name, context)
+    email = render_email(name, context, page)
     link = context["link"]
-    sms_body = gsm.fit(render_sms(name, context).strip(), max_segments=2, keep_tail=f" {link}")
+    sms_body = gsm.fit(render_sms(name, context, page).strip(), max_segments=2, keep_tail=f" {link}")
 
     sid, token = os.environ["TWILIO_ACCOUNT_SID"], os.environ["TWILIO_AUTH_TOKEN"]
     sms_url = f"{os.environ['TWILIO_API_BASE_URL'].rstrip('/')}/2010-04-01/Accounts/{sid}/Messages.json"

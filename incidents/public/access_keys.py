@@ -25,6 +25,7 @@ from django_otp import DEVICE_ID_SESSION_KEY, user_has_device
 from incidents.models import PageAccess, StatusPage
 from incidents.models.pages import lines, new_share_key
 from incidents.public.page_routing import page_url
+from statuspage.client_ip import client_ip
 from statuspage.staff import is_admin
 
 logger = logging.getLogger(__name__)
@@ -119,15 +120,6 @@ def email_allowed(page: StatusPage, email: str) -> bool:
 
 
 # --- Networks
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The client's address: REMOTE_ADDR, or the one NUM_PROXIES trusted proxies saw (as sign-ups do)."""
-    if settings.NUM_PROXIES:
-        forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
-        if len(forwarded) >= settings.NUM_PROXIES:
-            return forwarded[-settings.NUM_PROXIES]
-    return request.META.get("REMOTE_ADDR", "")
 
 
 @lru_cache(maxsize=64)

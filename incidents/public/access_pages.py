@@ -22,6 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from incidents.models import PageAccess, StatusPage
 from incidents.public import access_keys as keys
 from incidents.public.page_routing import PAGE_URLCONF, page_path, page_url
+from statuspage.client_ip import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         return sign_in_page(request, page, next_path=target, status=403 if page.access == "staff" else 200)
     if page.access != PageAccess.PASSWORD:
         return sign_in_page(request, page, next_path=target, status=405)
-    if not keys.allow("PAGE_ACCESS_PASSWORDS_PER_IP", keys.client_ip(request)):
+    if not keys.allow("PAGE_ACCESS_PASSWORDS_PER_IP", client_ip(request)):
         return sign_in_page(request, page, next_path=target, error=TOO_MANY, status=429)
     if not keys.password_matches(page, request.POST.get("password", "")):
         return sign_in_page(request, page, next_path=target, error="That password is not right.")
@@ -123,7 +124,7 @@ def send_link(request: HttpRequest) -> HttpResponse:
         error = "Enter an email address, such as ann@example.com."
         return sign_in_page(request, page, next_path=target, error=error, status=400)
     if not (
-        keys.allow("PAGE_ACCESS_LINKS_PER_IP", keys.client_ip(request))
+        keys.allow("PAGE_ACCESS_LINKS_PER_IP", client_ip(request))
         and keys.allow("PAGE_ACCESS_LINKS_PER_ADDRESS", email)
     ):
         return sign_in_page(request, page, next_path=target, error=TOO_MANY, status=429)

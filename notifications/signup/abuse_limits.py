@@ -6,9 +6,7 @@ import hashlib
 import logging
 import time
 
-from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest
 
 logger = logging.getLogger(__name__)
 
@@ -33,11 +31,3 @@ def seconds_left(limit: tuple[int, int]) -> int:
     """Seconds until the current window of `limit` ends and its counters start again."""
     seconds = limit[1]
     return max(1, int(seconds - time.time() % seconds))
-
-
-def client_ip(request: HttpRequest) -> str:
-    if settings.NUM_PROXIES:
-        forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
-        if len(forwarded) >= settings.NUM_PROXIES:
-            return forwarded[-settings.NUM_PROXIES]
-    return request.META.get("REMOTE_ADDR", "")

@@ -22,6 +22,7 @@ from notifications.delivery import subscriber_links
 from notifications.models import Channel, Subscriber, Verification
 from notifications.signup import abuse_limits, choices, confirmation, registration
 from notifications.signup.forms import PhoneCodeForm, PreferencesForm, SubscribeForm
+from statuspage.client_ip import client_ip
 
 
 # Pages that hold a token or show a subscription are never cached, by browsers or proxies.
@@ -65,7 +66,7 @@ def verify_phone(request: HttpRequest, token: str) -> HttpResponse:
     form = PhoneCodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         limit = settings.SMS_CODE_TRIES_PER_IP
-        if not abuse_limits.allow("code-ip", abuse_limits.client_ip(request), limit):
+        if not abuse_limits.allow("code-ip", client_ip(request), limit):
             form.add_error(
                 "code", f"Too many codes tried from your network. Try again in about {_wait(limit)}."
             )
@@ -127,7 +128,7 @@ def _confirmed(request: HttpRequest, subscriber: Subscriber, channel: str) -> Ht
 
 def _network_limit_hit(request: HttpRequest, *, sms: bool) -> tuple[int, int] | None:
     """Count a sign-up (or a new code) from the client's network; the limit it passed, if any."""
-    ip = abuse_limits.client_ip(request)
+    ip = client_ip(request)
     if not abuse_limits.allow("signup-ip", ip, settings.SIGNUP_LIMIT_PER_IP):
         return settings.SIGNUP_LIMIT_PER_IP
     if sms and not abuse_limits.allow("sms-signup-ip", ip, settings.SMS_SIGNUP_LIMIT_PER_IP):

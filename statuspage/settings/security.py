@@ -43,7 +43,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "incidents.console.sign_in.locked_out"
 # The same client address as the sign-up limits (NUM_PROXIES).
-AXES_CLIENT_IP_CALLABLE = "notifications.signup.abuse_limits.client_ip"
+AXES_CLIENT_IP_CALLABLE = "statuspage.client_ip.client_ip"
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "code"]
 AXES_VERBOSE = False
 # Admins (the role, and superusers) must pass a second factor when this is on; anyone who has set
