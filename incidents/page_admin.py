@@ -72,7 +72,8 @@ class StatusPageForm(forms.ModelForm):
     rotate_share_key = forms.BooleanField(
         required=False,
         label="Rotate the share key",
-        help_text="Every share link given out so far stops working.",
+        help_text="Every share link given out so far stops working, and every visitor signed in by the "
+        "password or a share link is signed out.",
     )
 
     class Meta:
@@ -94,6 +95,12 @@ class StatusPageForm(forms.ModelForm):
             "allowed_networks",
             "staff",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        set_ = "A password is set; left blank, it stays. A new one signs everyone out."
+        unset = "No password is set. A password page needs one."
+        self.fields["new_password"].help_text = set_ if self.instance.password_hash else unset
 
     def _get_validation_exclusions(self):
         # One default page: the admin moves the default here (save_model), so the constraint holds.

@@ -9,7 +9,7 @@ from django.utils import timezone
 from incidents.models import Probe
 from incidents.monitoring import checks, retention, rollups, scheduling
 from incidents.monitoring.component_status import Observation, record_results
-from incidents.public import snapshots
+from incidents.public import access_mail, snapshots
 from incidents.timeline import auto_incidents, maintenance
 
 
@@ -73,3 +73,7 @@ def prune_results() -> int:
 @shared_task
 def resolve_recovered_incidents() -> int:
     return len(auto_incidents.resolve_recovered())
+
+
+# Registered where it is defined, beside the view that queues it.
+send_page_access_link = access_mail.send_sign_in_link

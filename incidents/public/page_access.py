@@ -2,8 +2,7 @@
 
 Every route of a private page (the page's own routes, statuspage/page_urls.py) answers only to
 those let in by the page's access rule (access_keys.py); staff may open any private page. The
-subscription links (confirm, verify, manage, unsubscribe) carry their own signed proof and the
-sign-in pages (access_pages.py) must open, so those pass. Other routes on a private page's host
+sign-in pages (access_pages.py) and unsubscribing open to anyone. Other routes on a private page's host
 (the console, the admin, the probe webhooks) keep their own rules. A visitor not let in gets the
 sign-in page when a browser asks for an HTML page, else a bare 404 that names nothing.
 """
@@ -22,19 +21,10 @@ from incidents.public import access_keys as keys
 from incidents.public.access_pages import sign_in_page
 from incidents.public.page_routing import PAGE_URLCONF
 
-# Open on a private page to anyone: signing in, and the subscription links whose tokens are the proof.
-OPEN_ROUTES = frozenset(
-    {
-        "page-access",
-        "page-access-email",
-        "page-access-link",
-        "subscribe-confirm-email",
-        "subscribe-verify-phone",
-        "subscription-manage",
-        "subscription-delete",
-        "unsubscribe",
-    }
-)
+# Open on a private page to anyone: signing in, and unsubscribing (one-click, from a mail client with
+# no session). Confirming and managing a subscription need the page's access: a subscription someone
+# started for an address that may not open the page is never confirmed, and tells it nothing.
+OPEN_ROUTES = frozenset({"page-access", "page-access-email", "page-access-link", "unsubscribe"})
 
 
 @lru_cache(maxsize=1)
@@ -67,6 +57,7 @@ def allowed(request: HttpRequest, page: StatusPage) -> bool:
 
 
 def refused(request: HttpRequest, page: StatusPage) -> HttpResponse:
+    request.page_access_shut = True  # the sign-in page shows nothing of the page (banner.py, base.html)
     if page.access == PageAccess.NETWORK or not wants_html(request):
         return not_found()
     return sign_in_page(request, page, next_path=request.get_full_path())

@@ -12,6 +12,7 @@ from django.core import mail, signing
 from django.test import Client
 
 from incidents.models import PageAccess
+from statuspage.celery import app as celery_app
 from tests.incidents.public.test_private_pages import (  # noqa: F401 - snapshots_on is a fixture
     HOST,
     assert_let_in,
@@ -28,6 +29,14 @@ pytestmark = pytest.mark.django_db
 def hosts(settings):
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, HOST]
     settings.NUM_PROXIES = 0
+
+
+@pytest.fixture(autouse=True)
+def tasks_run_at_once():
+    """The sign-in link is sent by a Celery task; here it runs in the request, as a worker would run it."""
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
 
 
 def ask_for_link(client: Client, email: str, ip: str | None = None):
@@ -53,14 +62,20 @@ def test_an_allowed_address_gets_a_link_that_lets_its_session_in_once(client, ru
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [address]
     link = urlsplit(link_in(mail.outbox[0]))
     assert link.netloc == HOST and parse_qs(link.query)["next"] == ["/history/"]
-    opened = client.get(link.path, {"next": "/history/"}, HTTP_HOST=HOST)
+    # Opening the link (as a mail scanner does) signs nobody in; the person's click on it does.
+    scanner = Client()
+    shown = scanner.get(link.path, {"next": "/history/"}, HTTP_HOST=HOST)
+    assert shown.status_code == 200 and "Sign in" in shown.content.decode()
+    assert_shut_out(scanner, component, incident)
+    opened = client.post(link.path, {"next": "/history/"}, HTTP_HOST=HOST)
     assert opened.status_code == 302 and opened["Location"] == "/history/"
     assert_let_in(client)
-    assert client.get(link.path, HTTP_HOST=HOST).status_code == 302  # the same session, again: fine
+    assert client.post(link.path, HTTP_HOST=HOST).status_code == 302  # the same session, again: fine
 
     someone_else = Client()
-    assert someone_else.get(link.path, HTTP_HOST=HOST).status_code == 410
+    assert someone_else.post(link.path, HTTP_HOST=HOST).status_code == 410
     assert_shut_out(someone_else, component, incident)
+    assert mail.outbox[0].from_email.startswith(page.name)  # the page's name, then the address
 
 
 def test_a_disallowed_address_gets_the_same_answer_and_no_mail(client):

@@ -218,12 +218,17 @@ def test_a_staff_page_opens_to_staff_it_names_and_sends_others_to_sign_in(client
     assert_shut_out(insider, component, incident)  # the page names its staff, and not ops
 
 
-def test_subscription_links_and_the_console_pass_the_gate(client):
+def test_unsubscribing_and_the_console_pass_the_gate_but_confirming_and_managing_do_not(client):
     make_page(PageAccess.PASSWORD)
-    for path in ("/unsubscribe/not-a-token/", "/subscribe/manage/not-a-token/", "/p/internal/unsubscribe/x/"):
+    for path in ("/unsubscribe/not-a-token/", "/p/internal/unsubscribe/x/"):
         response = client.get(path, HTTP_HOST=HOST)
         assert response.status_code == 400 and "invalid or has expired" in response.content.decode(), path
         assert response["X-Robots-Tag"] == "noindex"
+    # A subscription started for an address that may not open the page is never confirmed there.
+    for path in ("/subscribe/confirm/x/", "/subscribe/verify/x/", "/subscribe/manage/x/", "/subscribe/"):
+        response = client.get(path, HTTP_HOST=HOST)
+        assert response.status_code == 401 and "Password" in response.content.decode(), path
+        assert "history.atom" not in response.content.decode()  # nothing of the page on its sign-in
     assert client.get("/console/login/", HTTP_HOST=HOST).status_code == 200
     unknown = client.get("/no-such-thing/", HTTP_HOST=HOST)
     assert unknown.status_code == 404 and b"Acme" not in unknown.content
