@@ -11,12 +11,18 @@ from django.db.models import Q
 from incidents.models import Component, Event, EventKind, StatusPage
 from incidents.timeline.page_setup import ensure_default_page
 
-# What a new subscriber hears about until they choose otherwise.
+# What a new subscriber hears about until they choose otherwise. The reminder and the postmortem
+# are in: the reminder is the message that prevents surprise (the announcement may be weeks old),
+# and the postmortem closes an incident they were told about, once per incident. Component status
+# changes stay out: a probe's every move is noise for most people. Existing subscribers keep their
+# stored choices; they tick the new kinds on the manage page.
 DEFAULT_EVENT_KINDS = [
     EventKind.INCIDENT_CREATED,
     EventKind.INCIDENT_UPDATED,
     EventKind.INCIDENT_RESOLVED,
+    EventKind.INCIDENT_POSTMORTEM,
     EventKind.MAINTENANCE_SCHEDULED,
+    EventKind.MAINTENANCE_REMINDER,
     EventKind.MAINTENANCE_STARTED,
     EventKind.MAINTENANCE_COMPLETED,
 ]
@@ -29,6 +35,29 @@ def default_event_kinds() -> list[str]:
 class Channel(models.TextChoices):
     EMAIL = "email", "Email"
     SMS = "sms", "SMS"
+    WEBHOOK = "webhook", "Webhook"
+    CHAT = "chat", "Chat app"
+    PUSH = "push", "Browser push"
+
+
+# Each channel's fields on Subscriber: the address, and the prefix of its `_confirmed_at`,
+# `_suppressed_at` (the provider says it will never work) and `_opted_out_at` (the person stopped it).
+CHANNEL_FIELDS = {
+    Channel.EMAIL: ("email", "email"),
+    Channel.SMS: ("phone", "phone"),
+    Channel.WEBHOOK: ("webhook_url", "webhook"),
+    Channel.CHAT: ("chat_url", "chat"),
+    Channel.PUSH: ("push_endpoint", "push"),
+}
+
+
+def channel_state_fields() -> list[str]:
+    """Every field that says whether a subscriber's channel is live (for `.only()` in the fan-out)."""
+    return [
+        f
+        for address, prefix in CHANNEL_FIELDS.values()
+        for f in (address, f"{prefix}_confirmed_at", f"{prefix}_suppressed_at", f"{prefix}_opted_out_at")
+    ]
 
 
 def new_link_key() -> str:
@@ -69,6 +98,26 @@ class Subscriber(models.Model):
     # Set when the person stops a channel (one-click unsubscribe, SMS STOP); cleared by START.
     email_opted_out_at = models.DateTimeField(null=True, blank=True)
     phone_opted_out_at = models.DateTimeField(null=True, blank=True)
+    # A webhook: POSTs in Statuspage's shape, signed with the secret; `email` is its contact for
+    # failure notices (its own email channel stays off unless confirmed as one). Suppressed = paused
+    # after repeated failures.
+    webhook_url = models.URLField(max_length=500, null=True, blank=True)  # noqa: DJ001
+    webhook_secret = models.CharField(max_length=64, blank=True, editable=False)
+    webhook_failures = models.PositiveSmallIntegerField(default=0)
+    webhook_confirmed_at = models.DateTimeField(null=True, blank=True)
+    webhook_suppressed_at = models.DateTimeField(null=True, blank=True)
+    webhook_opted_out_at = models.DateTimeField(null=True, blank=True)
+    # A chat app's incoming webhook, as an Apprise URL (slack://, discord://, msteams://, ...).
+    chat_url = models.CharField(max_length=500, null=True, blank=True)  # noqa: DJ001
+    chat_confirmed_at = models.DateTimeField(null=True, blank=True)
+    chat_suppressed_at = models.DateTimeField(null=True, blank=True)
+    chat_opted_out_at = models.DateTimeField(null=True, blank=True)
+    # A browser's Web Push subscription: its endpoint and keys (p256dh, auth).
+    push_endpoint = models.URLField(max_length=1000, null=True, blank=True)  # noqa: DJ001
+    push_keys = models.JSONField(default=dict, blank=True)
+    push_confirmed_at = models.DateTimeField(null=True, blank=True)
+    push_suppressed_at = models.DateTimeField(null=True, blank=True)
+    push_opted_out_at = models.DateTimeField(null=True, blank=True)
     event_kinds = models.JSONField(default=default_event_kinds)
     all_components = models.BooleanField(default=True)
     components = models.ManyToManyField(Component, blank=True, related_name="+")
@@ -77,12 +126,19 @@ class Subscriber(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(email__isnull=False) | Q(phone__isnull=False),
+                condition=Q(email__isnull=False)
+                | Q(phone__isnull=False)
+                | Q(webhook_url__isnull=False)
+                | Q(chat_url__isnull=False)
+                | Q(push_endpoint__isnull=False),
                 name="subscriber_has_address",
             ),
             # Address first: the index also finds every page's row for an address (STOP, bounces).
             models.UniqueConstraint(fields=["email", "page"], name="subscriber_email_per_page"),
             models.UniqueConstraint(fields=["phone", "page"], name="subscriber_phone_per_page"),
+            models.UniqueConstraint(fields=["webhook_url", "page"], name="subscriber_webhook_per_page"),
+            models.UniqueConstraint(fields=["chat_url", "page"], name="subscriber_chat_per_page"),
+            models.UniqueConstraint(fields=["push_endpoint", "page"], name="subscriber_push_per_page"),
         ]
         indexes = [
             models.Index(
@@ -94,23 +150,17 @@ class Subscriber(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.email or self.phone or f"subscriber {self.pk}"
+        return self.email or self.phone or self.webhook_url or f"subscriber {self.pk}"
 
     def confirmed_channels(self) -> list[str]:
-        channels = []
-        if (
-            self.email
-            and self.email_confirmed_at
-            and not (self.email_suppressed_at or self.email_opted_out_at)
-        ):
-            channels.append(Channel.EMAIL)
-        if (
-            self.phone
-            and self.phone_confirmed_at
-            and not (self.phone_suppressed_at or self.phone_opted_out_at)
-        ):
-            channels.append(Channel.SMS)
-        return channels
+        """The channels that reach this subscriber now: confirmed, not suppressed, not stopped."""
+        return [
+            channel
+            for channel, (address, prefix) in CHANNEL_FIELDS.items()
+            if getattr(self, address)
+            and getattr(self, f"{prefix}_confirmed_at")
+            and not (getattr(self, f"{prefix}_suppressed_at") or getattr(self, f"{prefix}_opted_out_at"))
+        ]
 
     def wants(self, event_kind: str, component_ids: set[int], chosen: set[int]) -> bool:
         """Whether this event is one they chose; `chosen` is their component ids (prefetched)."""

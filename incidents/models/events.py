@@ -10,7 +10,10 @@ class EventKind(models.TextChoices):
     INCIDENT_CREATED = "incident.created", "Incident created"
     INCIDENT_UPDATED = "incident.updated", "Incident updated"
     INCIDENT_RESOLVED = "incident.resolved", "Incident resolved"
+    INCIDENT_POSTMORTEM = "incident.postmortem", "Postmortem published"
     MAINTENANCE_SCHEDULED = "maintenance.scheduled", "Maintenance scheduled"
+    # MAINTENANCE_REMINDER_MINUTES before the start, once per scheduled start (Statuspage's remind_prior).
+    MAINTENANCE_REMINDER = "maintenance.reminder", "Maintenance reminder"
     MAINTENANCE_STARTED = "maintenance.started", "Maintenance started"
     MAINTENANCE_COMPLETED = "maintenance.completed", "Maintenance completed"
     COMPONENT_STATUS_CHANGED = "component.status_changed", "Component status changed"

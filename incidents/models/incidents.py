@@ -84,6 +84,8 @@ class Incident(models.Model):
     scheduled_for = models.DateTimeField(null=True, blank=True)
     scheduled_until = models.DateTimeField(null=True, blank=True)
     auto_transition = models.BooleanField(default=True)
+    # The start the reminder went out for: set by a conditional UPDATE, so one reminder per start.
+    reminded_for = models.DateTimeField(null=True, blank=True, editable=False)
     postmortem_body = models.TextField(blank=True, help_text="Markdown.")
     postmortem_published_at = models.DateTimeField(null=True, blank=True)
 

@@ -241,9 +241,12 @@ def publish_postmortem(incident: Incident, body: str, actor=None) -> Incident:
     """Publish (or revise) a resolved incident's postmortem; the incident moves to 'postmortem'."""
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     before = snapshot(incident, [*AUDITED, "postmortem_body"])
+    first = incident.postmortem_published_at is None
     incident.postmortem_body = body
     incident.postmortem_published_at = incident.postmortem_published_at or timezone.now()
     incident.status = IncidentStatus.POSTMORTEM
     incident.save()
+    if first and incident.is_published:  # later edits revise it quietly; a draft notifies nobody
+        record_event(EventKind.INCIDENT_POSTMORTEM, incident=incident)
     audit(actor, "incident.postmortem", incident, before, snapshot(incident, [*AUDITED, "postmortem_body"]))
     return incident

@@ -6,6 +6,8 @@ subscribed to (the same address on two pages is two subscribers: one message eac
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections import defaultdict
 from collections.abc import Callable
 from functools import partial
@@ -18,9 +20,19 @@ from django.utils import timezone
 from incidents.models import Event, StatusPage
 from incidents.public.page_scope import pages_showing
 from notifications.delivery import flapping
-from notifications.models import Delivery, DeliveryStatus, FanOut, Subscriber
+from notifications.models import (
+    CHANNEL_FIELDS,
+    Delivery,
+    DeliveryStatus,
+    FanOut,
+    Subscriber,
+    channel_state_fields,
+)
 
-CONFIRMED = Q(email_confirmed_at__isnull=False) | Q(phone_confirmed_at__isnull=False)
+# Confirmed on some channel (each channel's own state is checked per subscriber below).
+CONFIRMED = functools.reduce(
+    operator.or_, (Q(**{f"{prefix}_confirmed_at__isnull": False}) for _, prefix in CHANNEL_FIELDS.values())
+)
 
 
 def fan_out(
@@ -55,19 +67,9 @@ def fan_out(
             chunk = list(
                 Subscriber.objects.filter(CONFIRMED, page_id__in=pages, pk__gt=fanout.cursor)
                 .order_by("pk")
-                .only(
-                    "pk",
-                    "email",
-                    "phone",
-                    "email_confirmed_at",
-                    "phone_confirmed_at",
-                    "email_suppressed_at",
-                    "phone_suppressed_at",
-                    "email_opted_out_at",
-                    "phone_opted_out_at",
-                    "event_kinds",
-                    "all_components",
-                )[: settings.FANOUT_CHUNK_SIZE]
+                .only("pk", "event_kinds", "all_components", *channel_state_fields())[
+                    : settings.FANOUT_CHUNK_SIZE
+                ]
             )
             if not chunk:
                 fanout.finished_at = timezone.now()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from datetime import datetime
 from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.template.loader import render_to_string
 
-from incidents.models import Event, StatusPage
+from incidents.models import Event, EventKind, StatusPage
 from incidents.public.page_routing import page_path, page_url
 from incidents.public.page_scope import on_page
 
@@ -52,7 +53,36 @@ def event_context(event: Event, page: StatusPage) -> dict:
         # Names, not model objects: `join` in an autoescape-off text template can't stringify them.
         "affected": affected,
         "link": event_link(event, page),
+        **_kind_context(event, page),
     }
+
+
+def _kind_context(event: Event, page: StatusPage) -> dict:
+    """What a reminder says about the window (and in which zone) and a postmortem quotes."""
+    incident = event.incident
+    if event.kind == EventKind.MAINTENANCE_REMINDER and incident and incident.scheduled_for:
+        return {
+            "time_zone": "" if page.time_zone == "UTC" else page.time_zone,
+            "duration": window_length(incident.scheduled_for, incident.scheduled_until),
+        }
+    if event.kind == EventKind.INCIDENT_POSTMORTEM and incident:
+        return {"postmortem_lines": first_lines(incident.postmortem_body)}
+    return {}
+
+
+def window_length(start: datetime, end: datetime | None) -> str:
+    """'2 hours 30 minutes': how long a window lasts, in words ('' if it has no end)."""
+    if end is None or end <= start:
+        return ""
+    days, minutes = divmod(round((end - start).total_seconds() / 60), 24 * 60)
+    parts = (("day", days), ("hour", minutes // 60), ("minute", minutes % 60))
+    return " ".join(f"{n} {unit}{'' if n == 1 else 's'}" for unit, n in parts if n)
+
+
+def first_lines(markdown: str, count: int = 3) -> list[str]:
+    """The first non-blank lines of a Markdown text, headings' #s dropped, to quote in a message."""
+    lines = (line.strip().lstrip("#").strip() for line in markdown.splitlines())
+    return [line for line in lines if line][:count]
 
 
 def event_link(event: Event, page: StatusPage) -> str:
@@ -115,6 +145,12 @@ def with_links(content: EmailContent, manage_url: str, unsubscribe_url: str) -> 
     return EmailContent(content.subject, fill(content.text), fill(content.html))
 
 
+# Incident events that are not a timeline update: each has a template of its own.
+OWN_TEMPLATE = {EventKind.MAINTENANCE_REMINDER, EventKind.INCIDENT_POSTMORTEM}
+
+
 def template_for(event: Event) -> str:
-    """Incident and maintenance events share the timeline template; other kinds get their own."""
-    return "incident_update" if event.incident_id else event.kind.replace(".", "_")
+    """Incident and maintenance updates share the timeline template; other kinds get their own."""
+    if event.incident_id and event.kind not in OWN_TEMPLATE:
+        return "incident_update"
+    return event.kind.replace(".", "_")

@@ -2,9 +2,10 @@
 
 An attempt whose outcome is unknown (its worker was killed, the provider's answer never came) leaves
 `maybe_sent_at` on the row; the next attempt first asks the provider whether it already has the
-message. Twilio can be asked; SMTP and the ESP APIs cannot, so an email is sent again with the same
-Message-ID, which mail systems such as Gmail and Exchange keep only once; with an ESP, its tracking
-webhook settles the delivery first (`settle_taken`), usually long before the sweeper would resend.
+message (each channel's `already_taken`, channels/): Twilio can be asked; SMTP and the ESP APIs
+cannot, so an email is sent again with the same Message-ID, which mail systems such as Gmail and
+Exchange keep only once; with an ESP, its tracking webhook settles the delivery first
+(`settle_taken`), usually long before the sweeper would resend.
 """
 
 from __future__ import annotations
@@ -12,19 +13,15 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from enum import Enum
-from urllib.parse import urlsplit
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
-from notifications.delivery import subscriber_links
+from notifications.delivery.channels import SENDERS
 from notifications.delivery.channels.base import DeliveryError
-from notifications.delivery.channels.email import send_email
-from notifications.delivery.channels.sms import find_sms, send_sms
-from notifications.delivery.rendering import event_link, event_message, from_email, with_links
-from notifications.models import Channel, Delivery, DeliveryStatus, Subscriber
+from notifications.models import Delivery, DeliveryStatus
 
 logger = logging.getLogger(__name__)
 
@@ -51,12 +48,14 @@ def send_delivery(delivery_id: int, email_connection=None) -> Outcome:
             updated_at=timezone.now(),
         )
         return Outcome.SKIPPED
+    sender = SENDERS[delivery.channel]
     try:
-        provider_id = _already_taken(delivery) if delivery.maybe_sent_at else None
+        message = sender.message(delivery)
+        provider_id = sender.already_taken(delivery, message) if delivery.maybe_sent_at else None
         if provider_id:
             logger.info("delivery %s: the provider already has it as %s", delivery.pk, provider_id)
         else:
-            provider_id = _send(delivery, email_connection)
+            provider_id = sender.send(delivery, message, connection=email_connection)
     except DeliveryError as exc:
         return _record_failure(delivery, exc, claimed_at)
     except SoftTimeLimitExceeded:
@@ -93,47 +92,6 @@ def backoff_seconds(attempts: int) -> float:
     return min(cap, base * 2 ** max(0, attempts - 1))
 
 
-def message_id_for(delivery: Delivery) -> str:
-    """The same Message-ID on every attempt, so a resend is recognisable as one."""
-    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
-    return f"<delivery-{delivery.pk}.event-{delivery.event_id}@{domain}>"
-
-
-def _already_taken(delivery: Delivery) -> str | None:
-    """The provider's id for this delivery's message if an earlier, unsure attempt got through."""
-    if delivery.channel != Channel.SMS:
-        return None
-    page = delivery.subscriber.page
-    message = event_message(delivery.event, delivery.channel, page)
-    link = event_link(delivery.event, page)
-    return find_sms(delivery.subscriber.phone, message, link, delivery.maybe_sent_at)
-
-
-def _send(delivery: Delivery, email_connection=None) -> str:
-    subscriber = delivery.subscriber
-    # The subscriber's page speaks: its name, its links, its components.
-    message = event_message(delivery.event, delivery.channel, subscriber.page)
-    if delivery.channel == Channel.EMAIL:
-        unsubscribe = subscriber_links.unsubscribe_url(subscriber, Channel.EMAIL)
-        content = with_links(message, subscriber_links.manage_url(subscriber), unsubscribe)
-        return send_email(
-            subscriber.email,
-            content.subject,
-            content.text,
-            content.html,
-            message_id=message_id_for(delivery),
-            metadata={"delivery_id": str(delivery.pk)},
-            connection=email_connection,
-            from_email=from_email(subscriber.page),
-            # RFC 8058 one-click unsubscribe: mail clients POST to the URL, no login needed.
-            headers={
-                "List-Unsubscribe": f"<{unsubscribe}>",
-                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            },
-        )
-    return send_sms(subscriber.phone, message, link=event_link(delivery.event, subscriber.page))
-
-
 def _record_failure(delivery: Delivery, exc: DeliveryError, claimed_at: datetime) -> Outcome:
     retry = not exc.permanent and delivery.attempts < settings.NOTIFY_MAX_ATTEMPTS
     status = DeliveryStatus.QUEUED if retry else DeliveryStatus.FAILED
@@ -146,10 +104,9 @@ def _record_failure(delivery: Delivery, exc: DeliveryError, claimed_at: datetime
         # The earliest attempt that may have got through is where the provider's records are searched.
         maybe_sent_at=delivery.maybe_sent_at or (claimed_at if exc.maybe_sent else None),
     )
+    sender = SENDERS[delivery.channel]
     if exc.permanent:
-        # The address is dead for every page it subscribed to, not only this one.
-        field = "email" if delivery.channel == Channel.EMAIL else "phone"
-        address = getattr(delivery.subscriber, field)
-        Subscriber.objects.filter(**{field: address}).update(**{f"{field}_suppressed_at": timezone.now()})
+        sender.address_is_dead(delivery)  # on every page it subscribed to, not only this one
+    sender.failed(delivery, exc, retrying=retry)
     logger.warning("delivery %s %s: %s", delivery.pk, "will retry" if retry else "failed", exc)
     return Outcome.RETRY if retry else Outcome.FAILED

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
 
 from statuspage.env import env_bool, env_float, env_int, env_list, env_rate, env_str
@@ -51,6 +52,9 @@ FANOUT_CHUNK_SIZE = env_int("FANOUT_CHUNK_SIZE", 500, minimum=1)
 # A component that changes status again within this long after subscribers were told waits; at
 # the end of the window they hear its latest state once (a flapping probe is one episode).
 NOTIFY_COMPONENT_QUIET_SECONDS = env_int("NOTIFY_COMPONENT_QUIET_SECONDS", 300, minimum=0)
+# Subscribers are reminded this long before a scheduled maintenance starts (Statuspage's
+# scheduled_remind_prior); 0 sends no reminders.
+MAINTENANCE_REMINDER_MINUTES = env_int("MAINTENANCE_REMINDER_MINUTES", 60, minimum=0)
 CONFIRM_LINK_MAX_AGE_SECONDS = env_int("CONFIRM_LINK_MAX_AGE_SECONDS", 7 * 24 * 3600, minimum=60)
 SMS_CODE_MAX_AGE_SECONDS = env_int("SMS_CODE_MAX_AGE_SECONDS", 15 * 60, minimum=60)
 SMS_CODE_MAX_TRIES = env_int("SMS_CODE_MAX_TRIES", 5, minimum=1)
@@ -68,6 +72,20 @@ NOTIFY_RETRY_CAP_SECONDS = env_float("NOTIFY_RETRY_CAP_SECONDS", 600, minimum=1)
 NOTIFY_STRANDED_AFTER_SECONDS = env_int("NOTIFY_STRANDED_AFTER_SECONDS", 120, minimum=1)
 NOTIFY_SENDING_STUCK_SECONDS = env_int("NOTIFY_SENDING_STUCK_SECONDS", 600, minimum=1)
 PROVIDER_TIMEOUT_SECONDS = env_float("PROVIDER_TIMEOUT_SECONDS", 10, minimum=0.1)
+# Webhook and chat deliveries: a 2xx within this many seconds (connect and answer together) is success.
+WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 30, minimum=0.1)
+# CIDRs webhooks may reach although they are not public (loopback, private, ...), comma-separated,
+# e.g. "10.20.0.0/16,fd00:1::/64". Empty: only public internet addresses.
+WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS")
+for _network in WEBHOOK_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            f"WEBHOOK_ALLOWED_NETWORKS has {_network!r}, which is not a network like 10.0.0.0/8"
+        ) from None
 
 # --- Abuse limits ("count/seconds"), counted in the cache; they fail open if it is down.
 SIGNUP_LIMIT_PER_IP = env_rate("SIGNUP_LIMIT_PER_IP", "30/3600")

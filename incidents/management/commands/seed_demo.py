@@ -38,6 +38,7 @@ from incidents.models import (
     ComponentGroup,
     ComponentStatus,
     Event,
+    EventKind,
     Incident,
     IncidentStatus,
     IncidentUpdate,
@@ -204,6 +205,9 @@ class Command(BaseCommand):
                 stamps["resolved_at"] = at
         if postmortem_at:
             stamps["postmortem_published_at"] = postmortem_at
+            Event.objects.filter(incident=incident, kind=EventKind.INCIDENT_POSTMORTEM).update(
+                created_at=postmortem_at
+            )
         Incident.objects.filter(pk=incident.pk).update(**stamps)
 
     def _mark_notified(self, incidents: list[Incident]) -> None:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import smtplib
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 
-from notifications.delivery.channels.base import DeliveryError
+from notifications.delivery import subscriber_links
+from notifications.delivery.channels.base import ChannelSender, DeliveryError
+from notifications.delivery.rendering import from_email, with_links
+from notifications.models import Channel
 from notifications.providers.anymail_errors import EspError, esp_refusal
 
 
@@ -61,3 +65,36 @@ def _delivery_error(exc: Exception) -> DeliveryError:
         codes = [code for code, _ in exc.recipients.values()]
         return DeliveryError(f"recipient refused: {codes}", permanent=all(c >= 500 for c in codes))
     return esp_refusal(exc) or DeliveryError(f"email not accepted: {exc}", permanent=False)
+
+
+def message_id_for(delivery) -> str:
+    """The same Message-ID on every attempt, so a resend is recognisable as one."""
+    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"<delivery-{delivery.pk}.event-{delivery.event_id}@{domain}>"
+
+
+class EmailSender(ChannelSender):
+    """SMTP cannot be asked whether it took a message, so an unsure attempt is sent again with the same
+    Message-ID, which mail systems keep once; with an ESP its tracking webhook settles it first."""
+
+    channel = Channel.EMAIL
+
+    def send(self, delivery, message, connection=None) -> str:
+        subscriber = delivery.subscriber
+        unsubscribe = subscriber_links.unsubscribe_url(subscriber, Channel.EMAIL)
+        content = with_links(message, subscriber_links.manage_url(subscriber), unsubscribe)
+        return send_email(
+            subscriber.email,
+            content.subject,
+            content.text,
+            content.html,
+            message_id=message_id_for(delivery),
+            metadata={"delivery_id": str(delivery.pk)},
+            connection=connection,
+            from_email=from_email(subscriber.page),
+            # RFC 8058 one-click unsubscribe: mail clients POST to the URL, no login needed.
+            headers={
+                "List-Unsubscribe": f"<{unsubscribe}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+        )

@@ -9,6 +9,9 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from notifications.delivery import gsm
+from notifications.delivery.channels.base import ChannelSender
+from notifications.delivery.rendering import event_link
+from notifications.models import Channel
 
 
 def sms_text(body: str, link: str = "") -> str:
@@ -50,3 +53,18 @@ def get_backend() -> BaseBackend:
 @functools.lru_cache(maxsize=4)
 def _backend(path: str, account: str, base_url: str) -> BaseBackend:
     return import_string(path)()
+
+
+class SmsSender(ChannelSender):
+    """Twilio can be asked whether it took a text, so an unsure attempt is settled before a resend."""
+
+    channel = Channel.SMS
+
+    def send(self, delivery, message, connection=None) -> str:
+        return send_sms(
+            delivery.subscriber.phone, message, link=event_link(delivery.event, delivery.subscriber.page)
+        )
+
+    def already_taken(self, delivery, message) -> str | None:
+        link = event_link(delivery.event, delivery.subscriber.page)
+        return find_sms(delivery.subscriber.phone, message, link, delivery.maybe_sent_at)

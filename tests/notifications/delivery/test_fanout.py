@@ -8,9 +8,10 @@ from incidents.models import Event, EventKind, Incident, IncidentStatus
 from incidents.timeline.incident_lifecycle import open_incident, post_update
 from notifications.delivery import gsm
 from notifications.delivery.channels.base import DeliveryError
+from notifications.delivery.channels.email import message_id_for
 from notifications.delivery.channels.sms import BaseBackend
 from notifications.delivery.fanout import fan_out
-from notifications.delivery.sending import Outcome, message_id_for, send_delivery
+from notifications.delivery.sending import Outcome, send_delivery
 from notifications.models import Channel, Delivery, DeliveryStatus, FanOut, Subscriber
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,8 @@ from incidents.models import Event, Incident
 from incidents.timeline.incident_lifecycle import open_incident
 from notifications import tasks
 from notifications.delivery.channels.base import DeliveryError
-from notifications.delivery.sending import Outcome, message_id_for, send_delivery
+from notifications.delivery.channels.email import message_id_for
+from notifications.delivery.sending import Outcome, send_delivery
 from notifications.models import Channel, Delivery, DeliveryStatus, Subscriber
 from notifications.providers import sms_backends, twilio_sms
 

@@ -24,8 +24,9 @@ from incidents.models import (
 from incidents.monitoring.component_status import set_component_status
 from incidents.timeline.incident_lifecycle import open_incident, post_update
 from notifications.delivery import subscriber_links
+from notifications.delivery.channels.email import message_id_for
 from notifications.delivery.fanout import fan_out
-from notifications.delivery.sending import Outcome, message_id_for, send_delivery
+from notifications.delivery.sending import Outcome, send_delivery
 from notifications.models import DEFAULT_EVENT_KINDS, Channel, Delivery, DeliveryStatus, Subscriber
 from tests.notifications.signup.proofs import email_link, text_code
 
