@@ -53,11 +53,8 @@ CHANNEL_FIELDS = {
 
 def channel_state_fields() -> list[str]:
     """Every field that says whether a subscriber's channel is live (for `.only()` in the fan-out)."""
-    return [
-        f
-        for address, prefix in CHANNEL_FIELDS.values()
-        for f in (address, f"{prefix}_confirmed_at", f"{prefix}_suppressed_at", f"{prefix}_opted_out_at")
-    ]
+    states = ("confirmed_at", "suppressed_at", "opted_out_at")
+    return [f for a, p in CHANNEL_FIELDS.values() for f in (a, *(f"{p}_{s}" for s in states))]
 
 
 def new_link_key() -> str:

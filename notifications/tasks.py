@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from incidents.models import Event
 from notifications.delivery import fanout, flapping, send_rate, sending
+from notifications.delivery.channels.base import DeliveryError
 from notifications.models import Delivery, DeliveryStatus
-from notifications.signup import confirmation
+from notifications.signup import chat_proof, confirmation, webhook_signup
 
 MAX_THROTTLE_WAIT = 20.0
 SWEEP_WINDOW = timedelta(days=2)
@@ -92,9 +93,22 @@ def send_email_confirmation(verification_id: int) -> None:
 
 
 @shared_task(acks_late=True)
+def send_webhook_confirmation(verification_id: int) -> None:
+    """Email a webhook sign-up's contact the link that confirms it."""
+    webhook_signup.send_confirmation(verification_id)
+
+
+@shared_task(acks_late=True)
 def send_phone_code(verification_id: int) -> None:
     """Text a sign-up's code, new or asked for again (it finds or creates the subscriber first)."""
     confirmation.send_phone_code(verification_id)
+
+
+# A transient failure (the app answered 5xx, or not at all) posts a fresh link a little later.
+@shared_task(acks_late=True, autoretry_for=(DeliveryError,), retry_backoff=5, max_retries=4)
+def send_chat_confirmation(verification_id: int) -> None:
+    """Post a chat sign-up's confirmation link into the channel (it finds or creates the subscriber first)."""
+    chat_proof.send_chat_link(verification_id)
 
 
 @shared_task

@@ -89,8 +89,21 @@ def banner(redis_url: str, embedded: bool) -> None:
             if os.environ.get("TWILIO_ACCOUNT_SID")
             else "console (no TWILIO_ACCOUNT_SID set: texts are printed in the worker log)"
         ),
+        "push:     " + _vapid_line(),
     ]
     print("\n".join(lines), flush=True)
+
+
+def _vapid_line() -> str:
+    """Where browser push's VAPID keys come from; made here on the first run, ahead of the processes."""
+    if os.environ.get("VAPID_PRIVATE_KEY"):
+        return "VAPID keys from VAPID_PRIVATE_KEY"
+    from statuspage.vapid_keys import local_pair
+
+    path = Path(__file__).resolve().parents[1] / ".vapid_keys"
+    _, _, created = local_pair(path)
+    made = "generated a new VAPID key pair" if created else "VAPID keys generated on an earlier run"
+    return f"{made}, kept in {path.name} (production: set VAPID_PRIVATE_KEY, VAPID_SUBJECT)"
 
 
 def main(argv: list[str]) -> int:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import io
+import operator
 import re
 
 from django import forms
@@ -10,20 +12,28 @@ from django.db.models import Q, QuerySet
 
 from incidents.models import StatusPage
 from incidents.timeline.page_setup import ensure_default_page
-from notifications.models import Subscriber
+from notifications.models import CHANNEL_FIELDS, Subscriber
 from notifications.signup import bulk_import, csv_rows
 
+
+def _on_any_channel(state: str) -> Q:
+    """Some channel (email, SMS, webhook, ...) has `<prefix>_<state>` set."""
+    return functools.reduce(
+        operator.or_, (Q(**{f"{prefix}_{state}__isnull": False}) for _, prefix in CHANNEL_FIELDS.values())
+    )
+
+
 STATUS_FILTERS = {
-    "confirmed": Q(email_confirmed_at__isnull=False) | Q(phone_confirmed_at__isnull=False),
-    "unconfirmed": Q(email_confirmed_at__isnull=True, phone_confirmed_at__isnull=True),
-    "suppressed": Q(email_suppressed_at__isnull=False) | Q(phone_suppressed_at__isnull=False),
-    "opted_out": Q(email_opted_out_at__isnull=False) | Q(phone_opted_out_at__isnull=False),
+    "confirmed": _on_any_channel("confirmed_at"),
+    "unconfirmed": ~_on_any_channel("confirmed_at"),
+    "suppressed": _on_any_channel("suppressed_at"),  # a webhook's pause included
+    "opted_out": _on_any_channel("opted_out_at"),
 }
 PHONE_LIKE = re.compile(r"[\d\s()+.-]+")
 
 
 class SubscriberFilterForm(forms.Form):
-    q = forms.CharField(required=False, max_length=254, label="Email or phone contains")
+    q = forms.CharField(required=False, max_length=254, label="Email, phone or URL contains")
     status = forms.ChoiceField(
         required=False,
         choices=[
@@ -39,7 +49,7 @@ class SubscriberFilterForm(forms.Form):
         """Narrow `subscribers` to the search and status; call after is_valid()."""
         q = self.cleaned_data["q"].strip()
         if q:
-            match = Q(email__icontains=q)
+            match = Q(email__icontains=q) | Q(webhook_url__icontains=q)
             digits = re.sub(r"\D", "", q)
             # Numbers are stored in E.164, so "+44 7911 123" finds "+447911123456".
             match |= (

@@ -29,6 +29,8 @@ EXPORT_COLUMNS = [
     "event_kinds",
     "created_at",
     "page",
+    "webhook_url",
+    "webhook_status",
 ]
 
 
@@ -90,8 +92,19 @@ def _rows(subscribers: Iterator[Subscriber]) -> Iterator[str]:
                 ";".join(s.event_kinds or []),
                 s.created_at.isoformat(),
                 s.page.slug,
+                _cell(s.webhook_url or ""),
+                webhook_status(s),
             ]
         )
+
+
+def webhook_status(s: Subscriber) -> str:
+    """The webhook's state in a word: on, paused (repeated failures), off (unsubscribed), unconfirmed."""
+    if not s.webhook_url:
+        return ""
+    if not s.webhook_confirmed_at:
+        return "unconfirmed"
+    return "paused" if s.webhook_suppressed_at else "off" if s.webhook_opted_out_at else "on"
 
 
 def _yes(value) -> str:

@@ -13,14 +13,20 @@ from django.core import signing
 from django.utils import timezone
 
 from incidents.public.page_routing import page_path, page_url
-from notifications.models import Channel, Subscriber
+from notifications.models import CHANNEL_FIELDS, Channel, Subscriber
 
 MANAGE_SALT = "notifications.manage.v2"
 UNSUBSCRIBE_SALT = "notifications.unsubscribe.v2"
 # What messages sent before the links became opaque carry: signed [id] and [id, channel, address].
 LEGACY_MANAGE_SALT = "notifications.manage"
 LEGACY_UNSUBSCRIBE_SALT = "notifications.unsubscribe"
-CHANNEL_CODES = {Channel.EMAIL: "e", Channel.SMS: "s"}
+CHANNEL_CODES = {
+    Channel.EMAIL: "e",
+    Channel.SMS: "s",
+    Channel.WEBHOOK: "w",
+    Channel.CHAT: "c",
+    Channel.PUSH: "p",
+}
 
 
 def manage_url(subscriber: Subscriber) -> str:
@@ -65,7 +71,7 @@ def _unsubscribe_signer(subscriber: Subscriber, channel: str) -> signing.Signer:
 
 
 def _address_field(channel: str) -> str:
-    return "email" if channel == Channel.EMAIL else "phone"
+    return CHANNEL_FIELDS[channel][0]
 
 
 def _legacy_manage(token: str) -> Subscriber | None:
@@ -92,7 +98,7 @@ def _legacy_unsubscribe(token: str) -> tuple[Subscriber, str] | None:
 
 
 def opt_out(subscriber: Subscriber, channel: str) -> None:
-    field = "email_opted_out_at" if channel == Channel.EMAIL else "phone_opted_out_at"
+    field = f"{CHANNEL_FIELDS[channel][1]}_opted_out_at"
     Subscriber.objects.filter(pk=subscriber.pk, **{f"{field}__isnull": True}).update(
         **{field: timezone.now()}
     )

@@ -76,6 +76,14 @@ def summarize(subscriber: Subscriber) -> ChoicesSummary:
                 subscriber.phone_opted_out_at,
                 subscriber.phone_suppressed_at,
             ),
+            (  # a webhook's "stopped" is its pause after repeated failures (the manage page resumes it)
+                Channel.WEBHOOK,
+                "Webhook",
+                subscriber.webhook_url,
+                subscriber.webhook_confirmed_at,
+                subscriber.webhook_opted_out_at,
+                subscriber.webhook_suppressed_at,
+            ),
         )
         if address and confirmed
     ]

@@ -5,9 +5,13 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import os
+from email.utils import parseaddr
 
+from django.core.exceptions import ImproperlyConfigured
+
+from statuspage import vapid_keys
 from statuspage.env import env_bool, env_float, env_int, env_list, env_rate, env_str
-from statuspage.settings.core import SECRET_KEY
+from statuspage.settings.core import BASE_DIR, SECRET_KEY
 
 # --- Email: Anymail ESP, SMTP, or the console (the default with no settings).
 EMAIL_HOST = env_str("EMAIL_HOST")
@@ -46,6 +50,9 @@ SMS_BACKEND = env_str(
     else "notifications.providers.sms_backends.ConsoleBackend",
 )
 SMS_DEFAULT_REGION = env_str("SMS_DEFAULT_REGION", "US")
+# --- Chat apps (Slack, Teams, Discord, ...): posted through Apprise; no keys needed, each subscriber
+# brings their own webhook. A dotted path, as SMS_BACKEND.
+CHAT_BACKEND = env_str("CHAT_BACKEND", "notifications.providers.apprise_chat.AppriseBackend")
 
 NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 6, minimum=1)
 FANOUT_CHUNK_SIZE = env_int("FANOUT_CHUNK_SIZE", 500, minimum=1)
@@ -74,6 +81,9 @@ NOTIFY_SENDING_STUCK_SECONDS = env_int("NOTIFY_SENDING_STUCK_SECONDS", 600, mini
 PROVIDER_TIMEOUT_SECONDS = env_float("PROVIDER_TIMEOUT_SECONDS", 10, minimum=0.1)
 # Webhook and chat deliveries: a 2xx within this many seconds (connect and answer together) is success.
 WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 30, minimum=0.1)
+# A webhook whose deliveries fail this many times in a row (each after its retries) is paused and its
+# contact emailed; the manage page resumes it.
+WEBHOOK_PAUSE_AFTER_FAILURES = env_int("WEBHOOK_PAUSE_AFTER_FAILURES", 10, minimum=1)
 # CIDRs webhooks may reach although they are not public (loopback, private, ...), comma-separated,
 # e.g. "10.20.0.0/16,fd00:1::/64". Empty: only public internet addresses.
 WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS")
@@ -116,3 +126,27 @@ SMS_RATE_PER_SECOND = env_float("SMS_RATE_PER_SECOND", 0, minimum=0)
 EMAIL_RATE_PER_SECOND = env_float("EMAIL_RATE_PER_SECOND", 0, minimum=0)
 # Twilio posts delivery receipts here (needs a public SITE_URL).
 TWILIO_STATUS_CALLBACKS = env_bool("TWILIO_STATUS_CALLBACKS", True)
+
+# --- Browser push: Web Push signed with VAPID. In production set the pair (and a real subject): browsers
+# tie each subscription to the public key. Unset, a pair is made once in .vapid_keys (mode 0600) and
+# `make run` says so; VAPID_PRIVATE_KEY alone is enough (the public key follows from it).
+VAPID_PRIVATE_KEY = env_str("VAPID_PRIVATE_KEY").strip()
+VAPID_PUBLIC_KEY = env_str("VAPID_PUBLIC_KEY").strip()
+# Who push services write to about this sender: mailto: or https:, DEFAULT_FROM_EMAIL's address if unset.
+VAPID_SUBJECT = env_str("VAPID_SUBJECT") or f"mailto:{parseaddr(DEFAULT_FROM_EMAIL)[1] or 'status@localhost'}"
+PUSH_BACKEND = env_str("PUSH_BACKEND", "notifications.providers.web_push.WebPushBackend")
+# How long a push service keeps a message for a browser that is offline; after that it is dropped.
+PUSH_TTL_SECONDS = env_int("PUSH_TTL_SECONDS", 4 * 3600, minimum=0)
+if not VAPID_PRIVATE_KEY:
+    if VAPID_PUBLIC_KEY:
+        raise ImproperlyConfigured("VAPID_PUBLIC_KEY is set without VAPID_PRIVATE_KEY: set both, or neither")
+    VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY, _ = vapid_keys.local_pair(BASE_DIR / ".vapid_keys")
+try:
+    _derived = vapid_keys.public_key_of(VAPID_PRIVATE_KEY)
+except vapid_keys.BadKey as _exc:
+    raise ImproperlyConfigured(f"VAPID_PRIVATE_KEY is {_exc} (base64url of the 32-byte P-256 key)") from None
+if VAPID_PUBLIC_KEY and vapid_keys.b64url_decode(VAPID_PUBLIC_KEY) != vapid_keys.b64url_decode(_derived):
+    raise ImproperlyConfigured("VAPID_PUBLIC_KEY is not the public key of VAPID_PRIVATE_KEY")
+VAPID_PUBLIC_KEY = _derived
+if not VAPID_SUBJECT.startswith(("mailto:", "https://")):
+    raise ImproperlyConfigured(f"VAPID_SUBJECT must be a mailto: or https: URL, got {VAPID_SUBJECT!r}")

@@ -171,7 +171,9 @@ def _chat_problem(app: str, payload: dict | None) -> str:
     if payload is None:
         return "invalid_payload"
     if app == "slack":
-        return "" if payload.get("text") or payload.get("blocks") else "no_text"
+        # Slack also takes a message of legacy attachments with text and no top-level text (Apprise's).
+        attached = any(isinstance(a, dict) and a.get("text") for a in payload.get("attachments") or [])
+        return "" if payload.get("text") or payload.get("blocks") or attached else "no_text"
     if app == "discord":
         return "" if payload.get("content") or payload.get("embeds") else "Cannot send an empty message"
     attachments = payload.get("attachments") or []

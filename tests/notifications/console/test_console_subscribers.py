@@ -228,7 +228,8 @@ def test_export_streams_every_subscriber_with_their_choices(admin_client, people
     assert response["Content-Disposition"].startswith('attachment; filename="subscribers-')
     rows = export_rows(response)
     assert len(rows) == len(people)
-    assert list(rows[0]) == [
+    # These first, in this order; other channels' columns follow (test_console_webhooks.py).
+    assert list(rows[0])[:9] == [
         "email",
         "phone",
         "email_confirmed",
