@@ -10,7 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from incidents.models import Event
-from notifications.models import Delivery, DeliveryStatus
+from notifications.models import Channel, Delivery, DeliveryStatus
+from notifications.signup.choices import chat_place, push_host
 from statuspage.staff import console_view, is_admin, mask_addresses
 
 EVENTS_PER_PAGE = 50
@@ -55,14 +56,15 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     event = get_object_or_404(
         Event.objects.select_related("incident", "component", "incident_update", "fanout"), pk=pk
     )
-    status = request.GET.get("status", "")
-    if status and status not in DeliveryStatus.values:
-        status, bad_status = "", True
-    else:
-        bad_status = False
+    status, channel = request.GET.get("status", ""), request.GET.get("channel", "")
+    bad_status = bool(status and status not in DeliveryStatus.values)
+    bad_channel = bool(channel and channel not in Channel.values)
+    status, channel = "" if bad_status else status, "" if bad_channel else channel
     deliveries = event.deliveries.order_by("pk")
     if status:
         deliveries = deliveries.filter(status=status)
+    if channel:
+        deliveries = deliveries.filter(channel=channel)
     # Addresses are personal data: only Admins see them, in the list and in providers' errors.
     show_addresses = is_admin(request.user) and request.user.has_perm("notifications.view_subscriber")
     if show_addresses:
@@ -70,8 +72,10 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
             *(f"subscriber__{name}" for name in ("event_kinds", "phone_code_hash"))
         )
     page = Paginator(deliveries, DELIVERIES_PER_PAGE).get_page(request.GET.get("page"))
-    if not show_addresses:
-        for delivery in page:
+    for delivery in page:
+        if show_addresses:
+            delivery.address = address_of(delivery)
+        else:
             delivery.error = mask_addresses(delivery.error)
     counts = {row["status"]: row["n"] for row in event.deliveries.values("status").annotate(n=Count("pk"))}
     context = {
@@ -82,5 +86,35 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "statuses": [(value, label, counts.get(value, 0)) for value, label in DeliveryStatus.choices],
         "total": sum(counts.values()),
         "bad_status": bad_status,
+        "channel": channel,
+        "bad_channel": bad_channel,
+        "channels": channel_counts(event),
     }
-    return render(request, "console/events_detail.html", context, status=400 if bad_status else 200)
+    bad = bad_status or bad_channel
+    return render(request, "console/events_detail.html", context, status=400 if bad else 200)
+
+
+def channel_counts(event: Event) -> list[tuple[str, str, dict[str, int]]]:
+    """(channel, label, deliveries by status with a total) for each channel the event sent on."""
+    counts: dict[str, dict[str, int]] = {}
+    for row in event.deliveries.values("channel", "status").annotate(n=Count("pk")).order_by():
+        tally = counts.setdefault(row["channel"], _empty())
+        key = DeliveryStatus.QUEUED if row["status"] == DeliveryStatus.SENDING else row["status"]
+        tally[key] += row["n"]
+        tally["total"] += row["n"]
+    return [(value, label, counts[value]) for value, label in Channel.choices if value in counts]
+
+
+def address_of(delivery: Delivery) -> str:
+    """Where a delivery went, for Admins: a chat channel's app and host and a browser's push service,
+    never their URLs (each holds a secret token)."""
+    subscriber = delivery.subscriber
+    if delivery.channel == Channel.CHAT:
+        app, host = chat_place(subscriber.chat_url) if subscriber.chat_url else ("Chat app", "")
+        return f"{app} channel ({host})" if host else f"{app} channel"
+    if delivery.channel == Channel.PUSH:
+        return f"a browser via {push_host(subscriber.push_endpoint)}" if subscriber.push_endpoint else "-"
+    address = {Channel.SMS: subscriber.phone, Channel.WEBHOOK: subscriber.webhook_url}.get(
+        delivery.channel, subscriber.email
+    )
+    return address or "-"

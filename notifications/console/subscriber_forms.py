@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 
 from incidents.models import StatusPage
 from incidents.timeline.page_setup import ensure_default_page
-from notifications.models import CHANNEL_FIELDS, Subscriber
+from notifications.models import CHANNEL_FIELDS, Channel, Subscriber
 from notifications.signup import bulk_import, csv_rows
 
 
@@ -44,6 +44,7 @@ class SubscriberFilterForm(forms.Form):
             ("opted_out", "Opted out"),
         ],
     )
+    channel = forms.ChoiceField(required=False, choices=[("", "Any channel"), *Channel.choices])
 
     def filter(self, subscribers: QuerySet[Subscriber]) -> QuerySet[Subscriber]:
         """Narrow `subscribers` to the search and status; call after is_valid()."""
@@ -56,7 +57,15 @@ class SubscriberFilterForm(forms.Form):
                 Q(phone__contains=digits) if digits and PHONE_LIKE.fullmatch(q) else Q(phone__icontains=q)
             )
             subscribers = subscribers.filter(match)
-        if self.cleaned_data["status"]:
+        channel = self.cleaned_data["channel"]
+        if channel:
+            # With a status too, the status is the channel's own ("opted out" of chat, say).
+            address, prefix = CHANNEL_FIELDS[channel]
+            subscribers = subscribers.filter(**{f"{address}__isnull": False})
+            if status := self.cleaned_data["status"]:
+                field = {"unconfirmed": "confirmed_at"}.get(status, f"{status}_at")
+                subscribers = subscribers.filter(**{f"{prefix}_{field}__isnull": status == "unconfirmed"})
+        elif self.cleaned_data["status"]:
             subscribers = subscribers.filter(STATUS_FILTERS[self.cleaned_data["status"]])
         return subscribers
 

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from incidents.models import Component
 from notifications.console.subscriber_forms import SubscriberFilterForm
-from notifications.models import Subscriber
+from notifications.models import CHANNEL_FIELDS, Subscriber
+from notifications.signup.choices import chat_place, push_host
 from notifications.signup.csv_rows import FORMULA_START
 from statuspage.staff import console_view
 
@@ -31,6 +32,10 @@ EXPORT_COLUMNS = [
     "page",
     "webhook_url",
     "webhook_status",
+    "chat_host",  # the app's host only: a chat URL holds its webhook's token
+    "chat_status",
+    "push",
+    "push_status",
 ]
 
 
@@ -49,6 +54,9 @@ def subscriber_list(request: HttpRequest) -> HttpResponse:
         context = {"form": form, "page": None, "query": ""}
         return render(request, "console/subscribers.html", context, status=400)
     page = Paginator(form.filter(_subscribers()).order_by("-pk"), PER_PAGE).get_page(request.GET.get("page"))
+    for s in page:  # chat and push by app and host: their URLs hold tokens, never shown
+        s.chat_app, s.chat_host = chat_place(s.chat_url) if s.chat_url else ("", "")
+        s.push_host = push_host(s.push_endpoint) if s.push_endpoint else ""
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -94,17 +102,34 @@ def _rows(subscribers: Iterator[Subscriber]) -> Iterator[str]:
                 s.page.slug,
                 _cell(s.webhook_url or ""),
                 webhook_status(s),
+                chat_place(s.chat_url)[1] if s.chat_url else "",
+                channel_status(s, "chat"),
+                _yes(s.push_endpoint),
+                channel_status(s, "push"),
             ]
         )
 
 
 def webhook_status(s: Subscriber) -> str:
     """The webhook's state in a word: on, paused (repeated failures), off (unsubscribed), unconfirmed."""
-    if not s.webhook_url:
+    status = channel_status(s, "webhook")
+    return "paused" if status == "stopped" else status
+
+
+def channel_status(s: Subscriber, channel: str) -> str:
+    """A channel's state in a word: on, stopped (undeliverable), off (unsubscribed) or unconfirmed."""
+    address, prefix = CHANNEL_FIELDS[channel]
+    if not getattr(s, address):
         return ""
-    if not s.webhook_confirmed_at:
+    if not getattr(s, f"{prefix}_confirmed_at"):
         return "unconfirmed"
-    return "paused" if s.webhook_suppressed_at else "off" if s.webhook_opted_out_at else "on"
+    return (
+        "stopped"
+        if getattr(s, f"{prefix}_suppressed_at")
+        else "off"
+        if getattr(s, f"{prefix}_opted_out_at")
+        else "on"
+    )
 
 
 def _yes(value) -> str:

@@ -8,9 +8,9 @@ from django import forms
 
 from incidents.models import ComponentGroup, EventKind, StatusPage
 from incidents.public.page_scope import on_page
-from notifications.models import Channel, Subscriber
+from notifications.models import Subscriber
 from notifications.signup import sms_numbers
-from notifications.signup.choices import COMPONENT_ORDER
+from notifications.signup.choices import COMPONENT_ORDER, channel_options
 
 
 class SubscribeForm(forms.Form):
@@ -89,14 +89,7 @@ class PreferencesForm(forms.Form):
         self.fields["groups"].queryset = ComponentGroup.objects.filter(
             components__in=on_page(page)
         ).distinct()
-        self.fields["channels"].choices = [
-            (channel, f"{label}: {address}")
-            for channel, label, address in (
-                (Channel.EMAIL, "Email", subscriber.email if subscriber.email_confirmed_at else None),
-                (Channel.SMS, "SMS", subscriber.phone if subscriber.phone_confirmed_at else None),
-            )
-            if address
-        ]
+        self.fields["channels"].choices = channel_options(subscriber)
 
     def clean(self):
         data = super().clean()

@@ -167,14 +167,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     if not _on_its_page(request, subscriber):
         return _elsewhere(request)
     initial = {
-        "channels": [
-            c
-            for c, opted_out in (
-                ("email", subscriber.email_opted_out_at),
-                ("sms", subscriber.phone_opted_out_at),
-            )
-            if not opted_out
-        ],
+        "channels": choices.channels_on(subscriber),
         "all_components": "1" if subscriber.all_components else "0",
         "components": list(subscriber.components.all()),
         "event_kinds": subscriber.event_kinds,

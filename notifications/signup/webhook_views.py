@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
 
 from incidents.public.page_routing import page_of
 from notifications.delivery import subscriber_links
@@ -66,8 +65,9 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
-@require_POST
 def new_secret(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method != "POST":  # a reload or a link to it: back to the manage page, which has the button
+        return redirect("subscription-manage", token)
     subscriber = _managed(request, token)
     if not isinstance(subscriber, Subscriber):
         return subscriber
@@ -77,8 +77,9 @@ def new_secret(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
-@require_POST
 def resume(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method != "POST":  # a reload or a link to it: back to the manage page, which has the button
+        return redirect("subscription-manage", token)
     subscriber = _managed(request, token)
     if not isinstance(subscriber, Subscriber):
         return subscriber

@@ -124,6 +124,12 @@ if unknown_types := set(SMS_ALLOWED_NUMBER_TYPES) - {
 # A Twilio long code takes 1 SMS/s; a toll-free or short code more.
 SMS_RATE_PER_SECOND = env_float("SMS_RATE_PER_SECOND", 0, minimum=0)
 EMAIL_RATE_PER_SECOND = env_float("EMAIL_RATE_PER_SECOND", 0, minimum=0)
+# Webhooks, chat apps and push services each go to many hosts, each with its own limits (Slack takes
+# about 1 message/s per webhook); these bound only what this site sends in all, e.g. to spare its
+# outbound bandwidth or a proxy. 0 = no limit.
+WEBHOOK_RATE_PER_SECOND = env_float("WEBHOOK_RATE_PER_SECOND", 0, minimum=0)
+CHAT_RATE_PER_SECOND = env_float("CHAT_RATE_PER_SECOND", 0, minimum=0)
+PUSH_RATE_PER_SECOND = env_float("PUSH_RATE_PER_SECOND", 0, minimum=0)
 # Twilio posts delivery receipts here (needs a public SITE_URL).
 TWILIO_STATUS_CALLBACKS = env_bool("TWILIO_STATUS_CALLBACKS", True)
 

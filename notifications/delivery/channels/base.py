@@ -24,6 +24,14 @@ class DeliveryError(Exception):
         self.permanent = permanent
         self.maybe_sent = maybe_sent
 
+    def __reduce__(self):
+        # Celery pickles a task's exception; the keyword-only flags must survive the trip.
+        return _delivery_error, (str(self), self.permanent, self.maybe_sent)
+
+
+def _delivery_error(message: str, permanent: bool, maybe_sent: bool) -> DeliveryError:
+    return DeliveryError(message, permanent=permanent, maybe_sent=maybe_sent)
+
 
 class ChannelSender:
     """How one channel sends a delivery; the claim, the retries and the bookkeeping are sending.py's."""

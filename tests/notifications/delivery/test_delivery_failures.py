@@ -1,11 +1,15 @@
 """Delivery under failure, on the real stack: a killed worker, Redis down, a failing provider, redelivery.
 
 Each test counts what reached the loopback SMTP server and the Twilio-compatible server by recipient,
-prints the counts, and asserts one message per subscriber per event.
+and what webhook, chat and push subscribers got (all_channels.py), prints the counts (a line
+`channel=<c> duplicates=.. missing=..` per channel), and asserts one message per subscriber per event.
 
 Only a killed worker can make an SMTP transaction happen twice: SMTP cannot be asked what it took, so an
 email in flight at the kill goes again under its Message-ID, one message to the mailboxes that keep
 one copy per Message-ID (Gmail, Exchange). Twilio can be asked, so SMS stay exactly once even then.
+A webhook in flight at the kill goes again under its X-Statuspage-Delivery id, a push under its tag
+(replacing the notification on screen); a chat message in flight at a kill may be posted twice, as
+chat apps can't be asked what they took.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from tests.fakes.worker import (
     unacked_tags,
     wait_for,
 )
+from tests.notifications.delivery import all_channels
 
 pytestmark = pytest.mark.e2e
 
@@ -88,6 +93,18 @@ class Tally:
 
     def assert_exactly_once(self, email_in_flight: Counter | None = None) -> None:
         """One message each, and one SMTP transaction each but for `email_in_flight[to]` resends."""
+        for channel, got, expected in (
+            ("email", self.emails, self.expected_emails),
+            ("sms", self.texts, self.expected_phones),
+        ):
+            duplicates = sum(n - 1 for n in got.values() if n > 1)
+            resent = (
+                sum(n - 1 for to, n in self.smtp_transactions.items() if n > 1) if channel == "email" else 0
+            )
+            print(
+                f"channel={channel} deliveries={len(expected)} duplicates={duplicates} "
+                f"missing={len(expected - set(got))}" + (f" resent={resent}" if channel == "email" else "")
+            )
         assert not self.duplicates, f"sent more than once: {self.duplicates}"
         assert not self.missing, f"never sent: {sorted(self.missing)[:20]}"
         assert not self.strangers, f"sent to non-subscribers: {sorted(self.strangers)[:20]}"
@@ -108,20 +125,29 @@ class Stack:
         self.workers: list[Worker] = []
         self.emails: set[str] = set()
         self.phones: set[str] = set()
+        self.others = all_channels.OtherChannels()  # webhook, chat and push subscribers and their receivers
 
-    def subscribe(self, emails: int, phones: int) -> None:
-        """Confirmed subscribers to everything, `emails` by email only and `phones` by SMS only, mixed."""
+    def subscribe(
+        self, emails: int, phones: int, *, webhooks: int = 0, chats: int = 0, pushes: int = 0
+    ) -> None:
+        """Confirmed subscribers to everything, each by one channel, the channels mixed."""
         now = timezone.now()
         self.emails = {f"reader{n}@example.test" for n in range(emails)}
         self.phones = {f"+1415555{n:04d}" for n in range(phones)}
         rows = [Subscriber(email=f"reader{n}@example.test", email_confirmed_at=now) for n in range(emails)]
         for n in range(phones):  # every other one, so each fan-out chunk holds both channels
             rows.insert(2 * n + 1, Subscriber(phone=f"+1415555{n:04d}", phone_confirmed_at=now))
-        Subscriber.objects.bulk_create(rows)
+        others = self.others.rows(webhooks, chats, pushes)
+        spread = sorted(  # the other channels' rows spread evenly among them, in a stable order
+            [(n / len(rows), 0, row) for n, row in enumerate(rows)]
+            + [(n / len(others), 1, row) for n, row in enumerate(others)],
+            key=lambda item: item[:2],
+        )
+        Subscriber.objects.bulk_create([row for *_, row in spread])
 
     @property
     def subscribers(self) -> int:
-        return len(self.emails) + len(self.phones)
+        return len(self.emails) + len(self.phones) + self.others.subscribers
 
     def worker(self, name: str, *, concurrency: int = 2, own_session: bool = False, **env: str) -> Worker:
         worker = Worker(
@@ -137,6 +163,7 @@ class Stack:
                 "TWILIO_API_BASE_URL": self.twilio.base_url,
                 "TWILIO_STATUS_CALLBACKS": "false",
                 "SITE_URL": "http://status.example.test",
+                **self.others.worker_env(),
                 **env,
             },
             concurrency=concurrency,
@@ -153,7 +180,7 @@ class Stack:
     def tally(self, name: str) -> Tally:
         emails = [m for m in self.smtp.messages if name in str(m["Subject"])]
         return Tally(
-            subscribers=self.subscribers,
+            subscribers=len(self.emails) + len(self.phones),
             emails=Counter(to for to, _ in {(str(m["To"]), str(m["Message-ID"])) for m in emails}),
             texts=Counter(m.get("To") for m in self.twilio.messages if name in m.get("Body", "")),
             expected_emails=self.emails,
@@ -162,13 +189,14 @@ class Stack:
         )
 
     def received(self) -> int:
-        return len(self.smtp.messages) + len(self.twilio.messages)
+        return len(self.smtp.messages) + len(self.twilio.messages) + self.others.received()
 
     def stop(self) -> None:
         while self.workers:
             worker = self.workers.pop(0)
             worker.stop()
             print(f"worker log: {worker.log_path}")
+        self.others.stop()
 
 
 @pytest.fixture
@@ -216,25 +244,30 @@ class Kill:
     fanout_finished: bool
     deliveries: int
     in_flight: set[str]  # recipients whose delivery was in "sending"
+    others_in_flight: Counter  # webhook, chat and push deliveries in "sending", by channel
 
     def line(self, stack: Stack) -> str:
         return (
             f"after {self.received}/{stack.subscribers} messages; fan-out cursor {self.cursor}, "
             f"finished={self.fanout_finished}, deliveries made {self.deliveries}, "
-            f"in 'sending' {len(self.in_flight)}"
+            f"in 'sending' {len(self.in_flight)} and {dict(self.others_in_flight)}"
         )
 
 
 def kill(worker: Worker, event: Event, stack: Stack) -> Kill:
     worker.kill()
     fanout = FanOut.objects.filter(event=event).first()
-    in_flight = Delivery.objects.filter(event=event, status=DeliveryStatus.SENDING)
+    in_flight_rows = Delivery.objects.filter(event=event, status=DeliveryStatus.SENDING)
     return Kill(
         received=stack.received(),
         cursor=fanout.cursor if fanout else 0,
         fanout_finished=bool(fanout and fanout.finished_at),
         deliveries=Delivery.objects.filter(event=event).count(),
-        in_flight={d.subscriber.email or d.subscriber.phone for d in in_flight.select_related("subscriber")},
+        in_flight={
+            d.subscriber.email or d.subscriber.phone
+            for d in in_flight_rows.filter(channel__in=["email", "sms"]).select_related("subscriber")
+        },
+        others_in_flight=all_channels.in_flight(event),
     )
 
 
@@ -257,7 +290,7 @@ def sweeping(interval: float = 1.5):
 
 
 def test_killing_workers_mid_fanout_and_mid_send_still_reaches_each_subscriber_once(stack):
-    stack.subscribe(emails=200, phones=200)
+    stack.subscribe(emails=200, phones=200, webhooks=30, chats=30, pushes=30)
     env = {"FANOUT_CHUNK_SIZE": "20", **FAST_SWEEP}
     name = "Queue backlog: workers killed"
     first = stack.worker("killed-mid-fanout", own_session=True, **env)
@@ -296,6 +329,7 @@ def test_killing_workers_mid_fanout_and_mid_send_still_reaches_each_subscriber_o
     # A row left in "sending" by a kill is asked about (SMS) or resent under its Message-ID (email);
     # only an email in flight at a kill may cross SMTP twice, once per kill.
     tally.assert_exactly_once(email_in_flight=in_flight)
+    stack.others.check(event, name, in_flight=sum((k.others_in_flight for k in kills), Counter()))
 
 
 @pytest.fixture
@@ -332,7 +366,7 @@ def post_incident(component, name: str):
 def test_incident_posted_while_redis_is_down_is_sent_once_redis_is_back(
     private_redis, stack, component, caplog
 ):
-    stack.subscribe(emails=30, phones=30)
+    stack.subscribe(emails=30, phones=30, webhooks=10, chats=12, pushes=10)
     private_redis.stop()
 
     name = "Redis outage: posted while the broker was down"
@@ -356,6 +390,7 @@ def test_incident_posted_while_redis_is_down_is_sent_once_redis_is_back(
     tally = stack.tally(name)
     print(tally.line())
     tally.assert_exactly_once()
+    stack.others.check(event, name)
 
 
 def test_posting_an_incident_while_redis_hangs_does_not_hang_the_request(
@@ -382,13 +417,24 @@ def test_posting_an_incident_while_redis_hangs_does_not_hang_the_request(
 def test_429s_5xx_timeouts_lost_answers_and_451s_are_retried_until_each_subscriber_has_one_message(
     stack, smtp_server, twilio_server
 ):
-    stack.subscribe(emails=40, phones=40)
+    stack.subscribe(emails=40, phones=40, webhooks=12, chats=12, pushes=12)
+    # Webhooks and chat apps (one receiver, so either may meet each) and the push service refuse too.
+    stack.others.receiver.fail_next(3, status=503)
+    stack.others.receiver.fail_next(2, status=500)
+    stack.others.receiver.fail_next(2, status=502)
+    stack.others.push.fail_next(429, 500, 503, 502, 429)
     # Longer than PROVIDER_TIMEOUT_SECONDS: two requests Twilio never took, two it took but never answered.
     twilio_server.stalls = [3.0, 3.0]
     twilio_server.lost_answers = [3.0, 3.0]
     twilio_server.failures = [(429, 20429), (503, None), (500, None), (429, 20429), (502, None)]
     smtp_server.fail_temporarily(rcpt=3, data=3)
-    faults = [twilio_server.stalls, twilio_server.lost_answers, twilio_server.failures]
+    faults = [
+        twilio_server.stalls,
+        twilio_server.lost_answers,
+        twilio_server.failures,
+        stack.others.receiver.faults,
+        stack.others.push.faults,
+    ]
     injected = sum(len(f) for f in faults) + 3 + 3
     # A text Twilio refused or never took is sent again; one it took is found, not sent again.
     sms_requests = len(stack.phones) + len(twilio_server.stalls) + len(twilio_server.failures)
@@ -411,7 +457,8 @@ def test_429s_5xx_timeouts_lost_answers_and_451s_are_retried_until_each_subscrib
     print(tally.line(), f"injected_failures={injected} attempts={dict(sorted(attempts.items()))}")
     print(f"twilio requests={twilio_server.requests} lookups={twilio_server.lookups}")
     tally.assert_exactly_once()
-    assert faults == [[], [], []]
+    stack.others.check(event, name)
+    assert faults == [[], [], [], [], []]
     assert twilio_server.requests == sms_requests
     assert twilio_server.lookups >= lost_answers
     # Every failed attempt is on the row: one attempt per delivery plus one per injected failure.
@@ -420,7 +467,7 @@ def test_429s_5xx_timeouts_lost_answers_and_451s_are_retried_until_each_subscrib
 
 
 def test_a_send_task_that_runs_out_of_time_hands_the_rest_back_and_sends_each_once(stack, twilio_server):
-    stack.subscribe(emails=0, phones=16)
+    stack.subscribe(emails=0, phones=16, webhooks=4, chats=6, pushes=4)
     # A slow but healthy provider: one fan-out chunk's sends take longer than the task may run
     # (in production: 500 a chunk at ~0.2 s each against a 60 s soft and 90 s hard limit).
     twilio_server.latency = 0.4
@@ -437,10 +484,11 @@ def test_a_send_task_that_runs_out_of_time_hands_the_rest_back_and_sends_each_on
     print(tally.line(), f"statuses={dict(statuses)} twilio requests={twilio_server.requests}")
     assert done, statuses
     tally.assert_exactly_once()
+    stack.others.check(event, name)
 
 
 def test_the_same_fanout_and_send_tasks_delivered_twice_send_each_message_once(stack):
-    stack.subscribe(emails=100, phones=100)
+    stack.subscribe(emails=100, phones=100, webhooks=20, chats=21, pushes=20)
     name = "Delivered twice"
     # With no worker running, the fan-out queued on commit and its duplicate wait side by side.
     event = Event.objects.get(incident=stack.open_incident(name))
@@ -461,3 +509,4 @@ def test_the_same_fanout_and_send_tasks_delivered_twice_send_each_message_once(s
     tally = stack.tally(name)
     print(tally.line(), f"deliveries={len(ids)}")
     tally.assert_exactly_once()
+    stack.others.check(event, name)

@@ -242,6 +242,12 @@ def test_the_manage_page_makes_a_new_secret_and_shows_it_once(client):
     assert client.get(manage).content.count(subscriber.webhook_secret.encode()) == 0
 
 
+def test_a_webhook_only_subscriber_is_told_where_updates_go_not_that_nothing_is_confirmed(client):
+    page = client.get(manage_path(confirmed_hook())).content.decode()
+    assert "No confirmed address yet" not in page and "Untick a channel" not in page
+    assert "Sent to your webhook" in page
+
+
 def test_a_paused_webhook_shows_why_and_resumes_from_the_manage_page(client):
     subscriber = confirmed_hook(webhook_suppressed_at=timezone.now(), webhook_failures=10)
     manage = manage_path(subscriber)
@@ -269,7 +275,9 @@ def test_the_webhook_buttons_refuse_forged_links_other_pages_and_gets(client):
     elsewhere = manage_path(theirs).removeprefix("/p/partner")
     assert client.post(elsewhere + "webhook/secret/").status_code == 404
     assert client.post(elsewhere + "webhook/resume/").status_code == 404
-    assert client.get(manage + "webhook/secret/").status_code == 405
+    # A GET (a reload, a link) changes nothing and goes back to the manage page, which has the buttons.
+    reloaded = client.get(manage + "webhook/secret/")
+    assert reloaded.status_code == 302 and reloaded["Location"] == manage
     email_only = Subscriber.objects.create(email="reader@example.com", email_confirmed_at=timezone.now())
     assert client.post(manage_path(email_only) + "webhook/secret/").status_code == 400
     assert set(Subscriber.objects.values_list("webhook_secret", flat=True)) == {"s" * 43, ""}
