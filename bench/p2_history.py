@@ -35,7 +35,7 @@ def add_page_rows(bench: Bench, data: dict) -> None:
     every = data["rebuild_every_page_ms"]
     bench.add(
         Row(
-            f"P2 render one page's 9 snapshots, {data['pages']} pages",
+            f"P2 render one page's snapshots (page, v2 JSON, calendar), {data['pages']} pages",
             data["rebuild_one_page_ms"],
             "ms",
             f"the default page (every component): {data['rebuild_default_page_ms']:.1f} ms; "

@@ -53,7 +53,7 @@ def main(pages: int, renders: int) -> dict:
 
     return {
         "pages": len(index.by_id),
-        # Each renders the page's nine snapshots (the page and the eight v2 endpoints).
+        # Each renders the page's snapshots: the page, the eight v2 endpoints, the calendar.
         "rebuild_one_page_ms": _median_ms(lambda: snapshots.rebuild_pages({one}), renders),
         "rebuild_default_page_ms": _median_ms(lambda: snapshots.rebuild_pages({default}), renders),
         "rebuild_every_page_ms": _median_ms(snapshots.rebuild_all, 3),

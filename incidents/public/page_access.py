@@ -96,5 +96,8 @@ class PageAccessMiddleware:
             response = refused(request, page)
         response["X-Robots-Tag"] = "noindex"
         response["Cache-Control"] = "private, no-cache"
+        # The public JSON, feeds and calendars let any origin read them (public_headers.py); a
+        # private page's must not be read by a script on another site (say in an allowed network).
+        del response["Access-Control-Allow-Origin"]
         patch_vary_headers(response, ["Cookie"])
         return response

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest, HttpResponse
 
-from incidents.public import pages
+from incidents.public import calendar, pages
 from incidents.public import v2_endpoints as v2
 
 
@@ -36,4 +36,5 @@ SNAPSHOT_ROUTES = (
     SnapshotRoute(
         "api/v2/scheduled-maintenances/active.json", v2.active_maintenances_json, "v2-maintenances-active"
     ),
+    SnapshotRoute("maintenance.ics", calendar.maintenance_calendar, "maintenance-ics"),
 )

@@ -24,7 +24,7 @@ from django.utils.http import http_date
 
 logger = logging.getLogger(__name__)
 
-KEPT_HEADERS = ("Content-Type", "Access-Control-Allow-Origin")
+KEPT_HEADERS = ("Content-Type", "Access-Control-Allow-Origin", "Content-Disposition")
 NOTICE_MARK = b"<!--snapshot-notice-->"
 CACHE_PAUSE_SECONDS = 5  # after a cache error, don't try it again for a moment
 _cache_down_until = 0.0

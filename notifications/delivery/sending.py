@@ -95,6 +95,11 @@ def backoff_seconds(attempts: int) -> float:
 def _record_failure(delivery: Delivery, exc: DeliveryError, claimed_at: datetime) -> Outcome:
     retry = not exc.permanent and delivery.attempts < settings.NOTIFY_MAX_ATTEMPTS
     status = DeliveryStatus.QUEUED if retry else DeliveryStatus.FAILED
+    # The address's state first (stopped, paused, removed), so a settled delivery means it is in place.
+    sender = SENDERS[delivery.channel]
+    if exc.permanent:
+        sender.address_is_dead(delivery)  # on every page it subscribed to, not only this one
+    sender.failed(delivery, exc, retrying=retry)
     now = timezone.now()
     Delivery.objects.filter(pk=delivery.pk).update(
         status=status,
@@ -104,9 +109,5 @@ def _record_failure(delivery: Delivery, exc: DeliveryError, claimed_at: datetime
         # The earliest attempt that may have got through is where the provider's records are searched.
         maybe_sent_at=delivery.maybe_sent_at or (claimed_at if exc.maybe_sent else None),
     )
-    sender = SENDERS[delivery.channel]
-    if exc.permanent:
-        sender.address_is_dead(delivery)  # on every page it subscribed to, not only this one
-    sender.failed(delivery, exc, retrying=retry)
     logger.warning("delivery %s %s: %s", delivery.pk, "will retry" if retry else "failed", exc)
     return Outcome.RETRY if retry else Outcome.FAILED
