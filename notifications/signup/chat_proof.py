@@ -10,9 +10,8 @@ GET never confirms.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -21,7 +20,7 @@ from incidents.public.page_routing import page_path, page_url
 from notifications.delivery.channels.base import DeliveryError
 from notifications.delivery.channels.chat import ChatUrlRefused, chat_destination, render_chat, send_chat
 from notifications.models import Channel, Subscriber, Verification
-from notifications.signup.confirmation import hash_token, new_token
+from notifications.signup.proof_tokens import claim_link, open_proof
 
 logger = logging.getLogger(__name__)
 
@@ -41,11 +40,8 @@ def send_chat_link(verification_id: int) -> None:
     if verification is None:
         return
     _subscriber_for(verification)
-    token = new_token()
-    claimed = Verification.objects.filter(pk=verification.pk, sent_at__isnull=True).update(
-        token_hash=hash_token(token), sent_at=timezone.now()
-    )
-    if not claimed:
+    token = claim_link(verification.pk)
+    if token is None:
         return
     page = verification.page
     try:
@@ -67,21 +63,7 @@ def send_chat_link(verification_id: int) -> None:
 
 def open_link(token: str, page: StatusPage) -> Verification | None:
     """The proof a posted link names, if it is for `page`, was posted, and is recent enough."""
-    if not token or len(token) > 100:
-        return None
-    since = timezone.now() - timedelta(seconds=settings.CONFIRM_LINK_MAX_AGE_SECONDS)
-    return (
-        Verification.objects.filter(
-            token_hash=hash_token(token),
-            channel=Channel.CHAT,
-            created_at__gte=since,
-            page=page,
-            sent_at__isnull=False,
-            subscriber__isnull=False,
-        )
-        .select_related("subscriber__page")
-        .first()
-    )
+    return open_proof(token, Channel.CHAT, page, sent_at__isnull=False, subscriber__isnull=False)
 
 
 def confirm(verification: Verification) -> Subscriber | None:

@@ -10,7 +10,6 @@ requests can't check more codes than the limits allow.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
@@ -28,6 +27,7 @@ from notifications.delivery.channels.sms import send_sms
 from notifications.delivery.rendering import from_email, render_email, render_sms
 from notifications.models import Channel, Subscriber, Verification
 from notifications.signup import sms_numbers
+from notifications.signup.proof_tokens import claim_link, hash_token, new_token, open_proof
 
 CODE_SALT = "notifications.sms-code.v2"
 FIELD = {Channel.EMAIL: "email", Channel.SMS: "phone"}
@@ -41,14 +41,6 @@ class CodeRefused(Exception):
         self.message = message
         self.status = status
         self.retry_after = retry_after
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(24)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def start(
@@ -69,19 +61,6 @@ def start(
     return verification, token
 
 
-def _open(token: str, channel: str, since: datetime, page: StatusPage) -> Verification | None:
-    """The proof a token names, if it is for `page` (the page it is opened on) and recent enough."""
-    if not token or len(token) > 100:
-        return None
-    return (
-        Verification.objects.filter(
-            token_hash=hash_token(token), channel=channel, created_at__gte=since, page=page
-        )
-        .select_related("subscriber", "page")
-        .first()
-    )
-
-
 # --- email: a link
 
 
@@ -95,11 +74,8 @@ def send_email_link(verification_id: int) -> None:
     if verification is None:
         return
     subscriber = _subscriber_for(verification)
-    token = new_token()
-    claimed = Verification.objects.filter(pk=verification.pk, sent_at__isnull=True).update(
-        token_hash=hash_token(token), sent_at=timezone.now()
-    )
-    if not claimed:
+    token = claim_link(verification.pk)
+    if token is None:
         return
     page = verification.page
     link = page_url(page, page_path("subscribe-confirm-email", token))
@@ -115,12 +91,8 @@ def confirm_email(token: str, page: StatusPage) -> Subscriber | None:
     The link works again until it expires (mail scanners open links before people do), each time
     showing the subscription; it never undoes an unsubscribe made after it was sent.
     """
-    now = timezone.now()
-    since = now - timedelta(seconds=settings.CONFIRM_LINK_MAX_AGE_SECONDS)
-    verification = _open(token, Channel.EMAIL, since, page)
-    if verification is None or verification.sent_at is None or verification.subscriber_id is None:
-        return None
-    return _prove(verification, now)
+    verification = open_proof(token, Channel.EMAIL, page, sent_at__isnull=False, subscriber__isnull=False)
+    return None if verification is None else _prove(verification, timezone.now())
 
 
 # --- SMS: a code
@@ -128,9 +100,7 @@ def confirm_email(token: str, page: StatusPage) -> Subscriber | None:
 
 def verification_for_page(token: str, page: StatusPage) -> Verification | None:
     """The SMS proof a verify page's token names, while its code can still be entered."""
-    since = timezone.now() - timedelta(seconds=settings.CONFIRM_LINK_MAX_AGE_SECONDS)
-    verification = _open(token, Channel.SMS, since, page)
-    return verification if verification and verification.used_at is None else None
+    return open_proof(token, Channel.SMS, page, used_at__isnull=True)
 
 
 def _code_hash(verification_id: int, code: str) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -30,7 +29,7 @@ from notifications.delivery.receivers import enqueue_safely
 from notifications.delivery.rendering import from_email, render_email
 from notifications.models import Channel, Subscriber, Verification
 from notifications.signup import abuse_limits
-from notifications.signup.confirmation import hash_token, new_token
+from notifications.signup.proof_tokens import claim_link, open_proof
 
 
 class WebhookRefused(Exception):
@@ -74,11 +73,8 @@ def send_confirmation(verification_id: int) -> None:
     )
     if proof is None or proof.pair is None:
         return
-    token = new_token()
-    claimed = Verification.objects.filter(pk=proof.pk, sent_at__isnull=True).update(
-        token_hash=hash_token(token), sent_at=timezone.now()
-    )
-    if not claimed:
+    token = claim_link(proof.pk)
+    if token is None:
         return
     page = proof.page
     link = page_url(page, page_path("subscribe-webhook-confirm", token))
@@ -88,21 +84,7 @@ def send_confirmation(verification_id: int) -> None:
 
 def proof_for(token: str, page: StatusPage) -> Verification | None:
     """The webhook proof an emailed link names, if it was sent for this page and has not expired."""
-    if not token or len(token) > 100:
-        return None
-    since = timezone.now() - timedelta(seconds=settings.CONFIRM_LINK_MAX_AGE_SECONDS)
-    return (
-        Verification.objects.filter(
-            token_hash=hash_token(token),
-            channel=Channel.WEBHOOK,
-            page=page,
-            created_at__gte=since,
-            sent_at__isnull=False,
-            pair__isnull=False,
-        )
-        .select_related("page", "pair", "subscriber")
-        .first()
-    )
+    return open_proof(token, Channel.WEBHOOK, page, sent_at__isnull=False, pair__isnull=False)
 
 
 def confirm(proof: Verification) -> Confirmed:
