@@ -53,7 +53,12 @@ class Reading:
 
 
 def page_version(page: StatusPage):
-    """The version of the page's "/" snapshot: it changes with anything that concerns the page."""
+    """The version of the page's "/" snapshot: it changes with anything that concerns the page.
+
+    None with snapshots off: nothing rebuilds them then, so an old version would never move on.
+    """
+    if not snapshots.enabled():
+        return None
     key = snapshots.key_of(page, snapshots.canonical_prefix(page))
     return snapshot_store.cache_call("get", snapshot_store.version_key(key))
 

@@ -117,6 +117,19 @@ def test_the_page_badge_shows_the_page_status_and_changes_with_it(client, compon
     assert badges.COLOURS["red"] in fills(root) and badges.COLOURS["brightgreen"] not in fills(root)
 
 
+def test_with_snapshots_off_a_version_left_in_the_cache_never_freezes_a_badge(client, component):
+    # Snapshots off: nothing moves the page's snapshot version on, so badges must not be cached by it.
+    page = StatusPage.objects.get(is_default=True)
+    key = snapshot_store.version_key(snapshots.key_of(page, "/"))
+    cache.set(key, 12345.0)
+    try:
+        assert title_of(parse(client.get("/badge.svg"))).endswith(": All Systems Operational")
+        set_component_status(component, ComponentStatus.MAJOR_OUTAGE)
+        assert title_of(parse(client.get("/badge.svg"))).endswith(": Major System Outage")
+    finally:
+        cache.delete(key)
+
+
 def test_the_page_badge_follows_an_incident_impact(client, component):
     open_incident(Incident(name="Slow queue", impact="minor"), "Looking.", [component])
     root = parse(client.get("/badge.svg"))
